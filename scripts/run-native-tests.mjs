@@ -1,20 +1,22 @@
 #!/usr/bin/env node
 // Builds (incrementally) and runs the native C++ tests under AddressSanitizer + UBSan.
-//   node scripts/run-native-tests.mjs [--mode asan|debug|release] [filter...]
+//   node scripts/run-native-tests.mjs [--mode asan|debug|release] [--out build/dir] [filter...]
 // The ASan runtime must be loaded before node itself, so the tests run in a child node with
 // LD_PRELOAD set.
 import { spawnSync, execFileSync } from 'node:child_process'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 let mode = 'asan'
-if (args[0] === '--mode') {
-  mode = args[1]
+let outArg
+while (args[0] === '--mode' || args[0] === '--out') {
+  if (args[0] === '--mode') mode = args[1]
+  else outArg = args[1]
   args.splice(0, 2)
 }
-const out = join(root, 'build', `native-${mode}`)
+const out = resolve(root, outArg ?? join('build', `native-${mode}`))
 const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--mode', mode, '--out', out,
   '--tests', '--core-only'], { stdio: 'inherit' })
 if (build.status !== 0) process.exit(build.status ?? 1)
