@@ -11,6 +11,8 @@ export interface Config {
   caFile: string | undefined
   dataDir: string
   logLevel: string
+  plcHost: string
+  allowInsecureHosts: boolean
 }
 
 interface Option {
@@ -29,6 +31,8 @@ export const options: Option[] = [
   { flag: 'ca-file', key: 'caFile', env: 'RELAY_CA_FILE', kind: 'string', help: 'extra PEM CA certificates trusted for wss:// upstreams (besides Node\'s root CAs)' },
   { flag: 'data-dir', key: 'dataDir', env: 'RELAY_DATA_DIR', kind: 'string', default: './data', help: 'directory for SQLite state and the event log' },
   { flag: 'log-level', key: 'logLevel', env: 'RELAY_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug, info, warn or error' },
+  { flag: 'plc-host', key: 'plcHost', env: 'RELAY_PLC_HOST', kind: 'string', default: 'https://plc.directory', help: 'PLC directory for did:plc resolution (trusted even on a private or loopback address)' },
+  { flag: 'allow-insecure-hosts', key: 'allowInsecureHosts', env: 'RELAY_ALLOW_INSECURE_HOSTS', kind: 'boolean', default: false, help: 'allow ws:// hosts, localhost:PORT and loopback addresses (tests and local development only)' },
 ]
 
 export class ConfigError extends Error {

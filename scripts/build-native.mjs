@@ -40,7 +40,8 @@ const MODES = {
   debug: { cxx: ['-O0', '-g'], defs: ['RINGLAY_DEBUG=1', 'NODE_ADDON_API_ENABLE_TYPE_CHECK_ON_AS'] },
   // Coverage-instrumented core for libFuzzer targets (use with --cxx clang++-16 --cc clang-16).
   fuzz: {
-    cxx: ['-O1', '-g', '-fno-omit-frame-pointer', '-fsanitize=fuzzer-no-link,address,undefined'],
+    cxx: ['-O1', '-g', '-fno-omit-frame-pointer', '-fsanitize=fuzzer-no-link,address,undefined',
+      '-fno-sanitize-recover=undefined'],
     defs: ['RINGLAY_DEBUG=1', 'RINGLAY_FUZZ=1'],
     ld: ['-fsanitize=address,undefined'],
   },

@@ -3,6 +3,9 @@
 // not differ between them (who gets which frame, send-queue bounds, slow consumers) lives in
 // the native fan-out core (native/fanout), which both drivers use; one test suite
 // (test/lib/transport/) runs against both.
+//
+// Additions since the first version (additive only): `serverHeader`, the Server header value
+// both transports write on every response, the 101 included.
 
 export type TransportKind = 'uring' | 'uws'
 
@@ -17,6 +20,10 @@ export interface HttpRequest {
   body: Buffer
   remoteAddress: string
 }
+
+// Contains "atproto-relay": indigo's relay-loop guard marks an upstream whose Server header
+// says so as a relay and refuses to subscribe to it (indigo-relay.md §1.2).
+export const serverHeader = 'ringlay (atproto-relay)'
 
 export interface HttpResponse {
   status: number
