@@ -13,13 +13,20 @@ export interface Config {
   logLevel: string
   plcHost: string
   allowInsecureHosts: boolean
+  adminPassword: string | undefined
+  lenientSyncValidation: boolean
+  replayWindowMs: number
+  initialSeqNumber: number
+  defaultAccountLimit: number
+  newHostsPerDayLimit: number
 }
 
 interface Option {
   flag: string
   key: keyof Config
   env?: string
-  kind: 'string' | 'boolean'
+  // integer: a non-negative whole number; duration: 72h, 30m, 1h30m, 45s, 500ms, 2d (→ ms).
+  kind: 'string' | 'boolean' | 'integer' | 'duration'
   default?: string | boolean
   help: string
 }
@@ -33,6 +40,12 @@ export const options: Option[] = [
   { flag: 'log-level', key: 'logLevel', env: 'RELAY_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug, info, warn or error' },
   { flag: 'plc-host', key: 'plcHost', env: 'RELAY_PLC_HOST', kind: 'string', default: 'https://plc.directory', help: 'PLC directory for did:plc resolution (trusted even on a private or loopback address)' },
   { flag: 'allow-insecure-hosts', key: 'allowInsecureHosts', env: 'RELAY_ALLOW_INSECURE_HOSTS', kind: 'boolean', default: false, help: 'allow ws:// hosts, localhost:PORT and loopback addresses (tests and local development only)' },
+  { flag: 'admin-password', key: 'adminPassword', env: 'RELAY_ADMIN_PASSWORD', kind: 'string', help: 'password for /admin/* (HTTP Basic, user admin); a random one is generated and logged when unset' },
+  { flag: 'lenient-sync-validation', key: 'lenientSyncValidation', env: 'RELAY_LENIENT_SYNC_VALIDATION', kind: 'boolean', default: false, help: 'accept legacy commits (no prevData, update/delete ops without prev) instead of dropping them' },
+  { flag: 'replay-window', key: 'replayWindowMs', env: 'RELAY_REPLAY_WINDOW', kind: 'duration', default: '72h', help: 'how long events stay in the log for cursor replay (e.g. 72h, 30m)' },
+  { flag: 'initial-seq-number', key: 'initialSeqNumber', env: 'RELAY_INITIAL_SEQ_NUMBER', kind: 'integer', default: '1', help: 'lowest seq the relay assigns (a new relay can start above an old one); must be > 0' },
+  { flag: 'default-account-limit', key: 'defaultAccountLimit', env: 'RELAY_DEFAULT_ACCOUNT_LIMIT', kind: 'integer', default: '100', help: 'accounts a new host may have before further new accounts are host-throttled' },
+  { flag: 'new-hosts-per-day-limit', key: 'newHostsPerDayLimit', env: 'RELAY_NEW_HOSTS_PER_DAY_LIMIT', kind: 'integer', default: '50', help: 'new hosts public requestCrawl may add per 24 h (admin requests are not limited)' },
 ]
 
 export class ConfigError extends Error {
@@ -41,7 +54,7 @@ export class ConfigError extends Error {
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const spec: Record<string, { type: 'string' | 'boolean' }> = {}
-  for (const o of options) spec[o.flag] = { type: o.kind }
+  for (const o of options) spec[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string' }
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false }).values
@@ -55,11 +68,34 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       const raw = env[o.env] as string
       v = o.kind === 'boolean' ? raw === '1' || raw.toLowerCase() === 'true' : raw
     }
-    out[o.key] = v ?? o.default
+    out[o.key] = convert(o, v ?? o.default)
   }
   const cfg = out as unknown as Config
   if (!['auto', 'uring', 'uws'].includes(cfg.io)) throw new ConfigError(`--io must be auto, uring or uws (got ${cfg.io})`)
+  if (cfg.initialSeqNumber < 1) throw new ConfigError('--initial-seq-number must be > 0')
+  if (cfg.replayWindowMs <= 0) throw new ConfigError('--replay-window must be longer than 0')
   return cfg
+}
+
+function convert(o: Option, v: string | boolean | undefined): unknown {
+  if (v === undefined || typeof v === 'boolean' || o.kind === 'string') return v
+  if (o.kind === 'integer') {
+    if (!/^[0-9]{1,15}$/.test(v)) throw new ConfigError(`--${o.flag} must be a whole number (got ${v})`)
+    return Number(v)
+  }
+  const ms = parseDuration(v)
+  if (ms === undefined) throw new ConfigError(`--${o.flag} must be a duration like 72h, 30m or 1h30m (got ${v})`)
+  return ms
+}
+
+const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+// "72h", "30m", "1h30m", "500ms" → milliseconds; undefined when it is not such a duration.
+export function parseDuration(text: string): number | undefined {
+  if (!/^([0-9]+(ms|s|m|h|d))+$/.test(text)) return undefined
+  let ms = 0
+  for (const m of text.matchAll(/([0-9]+)(ms|s|m|h|d)/g)) ms += Number(m[1]) * (durationUnitsMs[m[2] as string] as number)
+  return ms
 }
 
 export function helpText(): string {

@@ -1,17 +1,26 @@
-// `ringlay serve`: config → transport → router → metrics, then run until SIGINT/SIGTERM.
-import { mkdirSync, readFileSync } from 'node:fs'
+// `ringlay serve`: config → transport → state DB → relay pipeline → control plane (identity,
+// policy, hosts, requestCrawl) → router → metrics, then run until SIGINT/SIGTERM.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { type Config, parseBind } from './config.js'
 import { startMetricsServer } from './http/metrics-server.js'
 import { Router } from './http/router.js'
 import { logger, setLogLevel, type LogLevel } from './logger.js'
 import { RelayMetrics } from './metrics.js'
+import { ControlPlane } from './relay/control-plane.js'
+import type { OpenPipeline, RelayPipeline } from './relay/pipeline-types.js'
 import { routes } from './routes/index.js'
+import { openStateDb } from './db/database.js'
+import type { StateDb } from './db/database.js'
 import { TransportUnavailableError, selectTransport } from './transport/select.js'
 import type { Transport } from './transport/types.js'
 
 export interface Relay {
   transport: Transport
   metrics: RelayMetrics
+  state: StateDb
+  // Undefined while lib/relay/pipeline.ts is not built (the relay then serves no upstreams).
+  control: ControlPlane | undefined
   port: number
   metricsPort: number
   close(): Promise<void>
@@ -25,27 +34,66 @@ export async function startRelay(config: Config): Promise<Relay> {
   const transport = await selectTransport(config.io, extraCaPem === undefined ? {} : { extraCaPem })
   const metrics = new RelayMetrics()
   metrics.setTransport(transport)
-  const router = new Router(routes, (route, status) => metrics.httpRequests.inc({ route, status }))
+  let state: StateDb | undefined
+  let control: ControlPlane | undefined
   try {
+    state = openStateDb({ dataDir: config.dataDir })
+    const pipeline = await openRelayPipeline(config, transport)
+    if (pipeline !== undefined) control = new ControlPlane({ config, state, transport, pipeline, metrics })
+    const router = new Router([...routes, ...(control?.routes ?? [])], (route, status) => metrics.httpRequests.inc({ route, status }))
+    const hooks = pipeline?.consumerHooks
     const { port } = await transport.listen({
       ...bind,
       handler: router.handle,
-      onConsumerClose: (info) => metrics.consumerCloses.inc({ reason: info.reason }),
+      ...(hooks?.onConsumerOpen === undefined ? {} : { onConsumerOpen: hooks.onConsumerOpen }),
+      onConsumerClose: (info) => {
+        metrics.consumerCloses.inc({ reason: info.reason })
+        hooks?.onConsumerClose?.(info)
+      },
     })
     const metricsServer = await startMetricsServer(metrics, metricsBind.host, metricsBind.port)
+    control?.start()
+    const db = state
     return {
       transport,
       metrics,
+      state: db,
+      control,
       port,
       metricsPort: metricsServer.port,
+      // Upstreams first, then the pipeline (it writes what it holds), cursors, consumers, SQLite.
       close: async () => {
+        await control?.close()
         await Promise.all([transport.close(), metricsServer.close()])
+        db.close()
       },
     }
   } catch (err) {
+    await control?.close().catch(() => {})
     await transport.close()
+    state?.close()
     throw err
   }
+}
+
+// The native relay pipeline (lib/relay/pipeline.ts), opened with the event-log options.
+// Loaded by path while that module is being written: without it the process serves the
+// transport, routes and metrics but no upstreams, and says so.
+async function openRelayPipeline(config: Config, transport: Transport): Promise<RelayPipeline | undefined> {
+  const url = new URL('./relay/pipeline.js', import.meta.url)
+  if (!existsSync(fileURLToPath(url))) {
+    logger.info('serve', 'relay pipeline not built (lib/relay/pipeline.ts): serving without upstream subscriptions')
+    return undefined
+  }
+  const { openPipeline } = (await import(url.href)) as { openPipeline?: OpenPipeline }
+  if (typeof openPipeline !== 'function') throw new Error('lib/relay/pipeline.ts does not export openPipeline')
+  return openPipeline({
+    transport,
+    dataDir: config.dataDir,
+    lenient: config.lenientSyncValidation,
+    replayWindowMs: config.replayWindowMs,
+    initialSeq: config.initialSeqNumber,
+  })
 }
 
 export async function serve(config: Config): Promise<number> {

@@ -14,6 +14,8 @@
 //   createUringTransport(opts?: UringTransportOptions): UringTransport  (kind 'uring')
 //     Synchronous: sets the ring up (or throws UringUnavailableError) and starts the ring
 //     thread.
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
 import { rootCertificates } from 'node:tls'
 import { xrpcError } from '../http/xrpc.js'
 import { drainNativeLogs, logger } from '../logger.js'
@@ -232,7 +234,16 @@ export class UringTransport implements Transport {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pendingListens.set(id, { resolve, reject })
-      this.native.listen(id, opts.host, opts.port)
+      // The ring takes IP literals only; a name ("localhost") is resolved here, off the ring.
+      const host = opts.host === '' || isIP(opts.host) !== 0 ? Promise.resolve(opts.host) : lookup(opts.host).then((a) => a.address)
+      host.then(
+        (address) => this.native.listen(id, address, opts.port),
+        (err: Error) => {
+          this.pendingListens.delete(id)
+          this.listener = undefined
+          reject(Object.assign(new Error(`cannot resolve ${opts.host}: ${err.message}`), { code: 'listen_failed' }))
+        },
+      )
     })
   }
 

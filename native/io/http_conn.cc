@@ -270,6 +270,9 @@ void HttpConn::on_send_done(Loop& loop, Conn& conn, size_t bytes) {
   if (mode_ != Mode::consumer) return;
   batch_in_flight_ = false;
   accept_bytes_left_ -= bytes < accept_bytes_left_ ? bytes : accept_bytes_left_;
+  // A closing consumer that still reads keeps its grace: the timer counts from the last
+  // progress, so only a stalled one is cut.
+  if (closing_since_ms_ != 0 && bytes > 0) closing_since_ms_ = loop.now_ms();
   driver_.fanout().complete(consumer_, batch_, bytes);
   // The driver pumps every ready consumer at the end of the turn.
 }
@@ -304,7 +307,8 @@ void HttpConn::on_tick(Loop& loop, Conn& conn, uint64_t now_ms) {
   fanout::Fanout& fo = driver_.fanout();
   if (fo.mode(consumer_) == fanout::Mode::closing) {
     if (closing_since_ms_ == 0) closing_since_ms_ = now_ms;
-    // A consumer that stopped reading never drains its close frame: cut it.
+    // A consumer that stopped reading never drains its close frame: cut it once nothing
+    // has moved for the close timeout.
     if (now_ms - closing_since_ms_ > l.close_timeout_ms) {
       loop.close(conn, reason_from_name(fo.close_reason(consumer_)), false);
     }

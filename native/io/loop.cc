@@ -381,6 +381,7 @@ int Loop::run_once(bool block) {
   stats_->submissions.set(ring_->submissions());
   stats_->completions.set(ring_->completions());
   stats_->enters.set(ring_->enters());
+  stats_->sqe_backlog.set(ring_->backlogged());
   return 0;
 }
 

@@ -159,6 +159,7 @@ io_uring_sqe* Ring::next_ring_sqe() {
 io_uring_sqe* Ring::get_sqe() {
   if (backlog_.empty() && sq_free() == 0) flush();
   if (backlog_.empty() && sq_free() > 0) return next_ring_sqe();
+  ++backlogged_;
   backlog_.emplace_back();
   std::memset(&backlog_.back(), 0, sizeof(io_uring_sqe));
   return &backlog_.back();
@@ -171,6 +172,7 @@ void Ring::get_sqe_pair(io_uring_sqe** first, io_uring_sqe** second) {
     *second = next_ring_sqe();
     return;
   }
+  backlogged_ += 2;
   backlog_.resize(backlog_.size() + 2);
   *first = &backlog_[backlog_.size() - 2];
   *second = &backlog_[backlog_.size() - 1];

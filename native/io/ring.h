@@ -95,6 +95,8 @@ class Ring {
   unsigned dropped_cqes() const { return __atomic_load_n(cq_overflow_, __ATOMIC_RELAXED); }
 
   size_t backlog_size() const { return backlog_.size(); }
+  // SQEs that ever had to wait in the backlog (a sign the SQ is too small for the load).
+  uint64_t backlogged() const { return backlogged_; }
   uint64_t submissions() const { return submissions_; }
   uint64_t completions() const { return completions_; }
   uint64_t enters() const { return enters_; }
@@ -128,7 +130,7 @@ class Ring {
   io_uring_cqe* cqes_ = nullptr;
 
   std::vector<io_uring_sqe> backlog_;
-  uint64_t submissions_ = 0, completions_ = 0, enters_ = 0;
+  uint64_t submissions_ = 0, completions_ = 0, enters_ = 0, backlogged_ = 0;
 };
 
 }  // namespace ringlay::io

@@ -454,6 +454,7 @@ constexpr StatField kStatFields[] = {
     {"recvEnobufs", &io::Stats::recv_enobufs},
     {"recvRearms", &io::Stats::recv_rearms},
     {"cqOverflows", &io::Stats::cq_overflows},
+    {"sqeBacklog", &io::Stats::sqe_backlog},
     {"acceptErrors", &io::Stats::accept_errors},
     {"unexpectedErrors", &io::Stats::unexpected_errors},
     {"httpRequests", &io::Stats::http_requests},

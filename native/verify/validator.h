@@ -2,18 +2,26 @@
 // Validator: full frame validation (firehose/validate.h) on the verify worker pool.
 //
 // The transport calls it from the io_uring thread with frames it received — no trip through
-// JS: submit(frame, host, tag) peeks the frame's DID and queues it on that DID's ordering lane
-// (Pool::submit_ordered), so one account's frames are validated one at a time, in arrival order,
-// and their results come back in that order, while different accounts spread over all workers.
-// Workers read keys from the shared KeyCache by DID (and, first, from a per-job key map when a
-// caller supplies keys with its frames). Results come back in batches through the pool's
-// completion queue; `wake` runs when it goes from empty to non-empty (an eventfd write for the
-// ring thread, a threadsafe function for JS), and the owner takes them all with take_results().
+// JS: submit(frame, host, tag). Workers read keys from the shared KeyCache by DID (and, first,
+// from a per-job key map when a caller supplies keys with its frames). Results come back in
+// batches through the pool's completion queue; `wake` runs when it goes from empty to non-empty
+// (an eventfd write for the ring thread, a threadsafe function for JS), and the owner takes them
+// with take_results().
+//
+// Order: take_results() hands out each account's results in the order its frames were
+// submitted (the policy layer's chain checks need that), yet frames are validated on any free
+// worker. Validation is stateless, so only delivery must be ordered: a result that finishes
+// ahead of an earlier frame of the same DID (peeked on submit, see firehose::peek_did) is held
+// back until that one is done. Pinning each DID to one worker (Pool::submit_ordered) gave the
+// same order but left workers idle whenever the DIDs in flight hashed unevenly — 15% of two
+// cores with 40 busy accounts in bench/codec; delivery reordering keeps every worker busy.
+// Held results count against the capacity, so the buffer stays bounded.
 //
 // Each result holds the frame (a BytesRef: one refcount), so the Verdict's views into the frame
 // stay valid for as long as the result lives, and the log can append the very same bytes.
 //
-// Threads: submit from any thread; take_results and shutdown from the owner (see pool.h).
+// Threads: submit, take_results and shutdown from one owner thread (the ring thread, or JS);
+// `wake` and validation run on the workers.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +60,9 @@ struct FrameJob {
   uint32_t host = 0;  // the upstream the frame came from, copied into the result
   firehose::ValidateOptions options;
   std::shared_ptr<const KeyMap> keys;  // consulted before the cache; may be null
+  // Set by Validator::submit (delivery order), copied into the result.
+  uint64_t serial = 0;
+  uint64_t order_key = 0;
 };
 
 struct FrameResult {
@@ -60,6 +71,8 @@ struct FrameResult {
   BytesRef frame;  // keeps verdict.summary's views valid
   firehose::Verdict verdict;
   bool cancelled = false;  // the pool shut down first (verdict.reason is then `cancelled`)
+  uint64_t serial = 0;
+  uint64_t order_key = 0;
 };
 
 // The key of one DID: the job's own map first, then the cache. Holds the found key alive for
@@ -105,25 +118,58 @@ class Validator {
   Validator(const Validator&) = delete;
   Validator& operator=(const Validator&) = delete;
 
-  // Queues one frame on its DID's lane. False when the pool is full or shut down (the caller
-  // keeps its reference and retries after taking results).
+  // Queues one frame. False when `capacity` frames are in flight or held back, or after
+  // shutdown (the caller keeps its reference and retries after taking results).
   bool submit(const BytesRef& frame, uint32_t host, uint64_t tag);
   // Same with per-job options and keys; `job` is moved from only on success.
   bool submit(FrameJob& job);
 
-  // Every result available now (cleared first), in completion order (per DID: submit order).
-  size_t take_results(std::vector<FrameResult>& out) { return pool_.take_results(out); }
+  // The results deliverable now (`out` cleared first): per DID in submission order, accounts
+  // interleaved as they finished. After shutdown() every submitted frame's result is delivered.
+  size_t take_results(std::vector<FrameResult>& out);
   void shutdown(StopMode mode) { pool_.shutdown(mode); }
 
   unsigned threads() const { return pool_.threads(); }
   size_t capacity() const { return pool_.capacity(); }
-  size_t in_flight() const { return pool_.in_flight(); }
+  // Submitted and not yet delivered (running, queued, finished or held back).
+  size_t in_flight() const { return pool_.in_flight() + held_; }
+  // Finished but waiting for an earlier frame of the same DID.
+  size_t held() const { return held_; }
   PoolStats stats() const { return pool_.stats(); }
 
  private:
+  // One DID (order key) with frames in flight: their serials in submission order, and the
+  // results that finished ahead of the first.
+  struct Pending {
+    std::vector<uint64_t> serials;
+    size_t head = 0;
+    std::vector<FrameResult> early;
+  };
+  void deliver(FrameResult&& r, Pending& p, std::vector<FrameResult>& out);
+
   std::shared_ptr<KeyCache> cache_;
   firehose::ValidateOptions defaults_;
-  Pool<ValidateHandler> pool_;  // last: workers stop before the cache can go
+  std::unordered_map<uint64_t, Pending> pending_;  // owner thread only
+  std::vector<FrameResult> taken_;
+  uint64_t next_serial_ = 1;
+  size_t held_ = 0;
+  Pool<ValidateHandler> pool_;  // last: workers stop before the rest goes
 };
+
+// For benchmarks (napi benchValidate, quoted by bench/codec next to raw_bench's figure): runs
+// `frames` through a fresh Validator of `threads` workers, over and over for about `seconds`,
+// with the calling thread feeding and collecting as the ring thread would. No JS involved.
+struct ValidatorBenchResult {
+  unsigned threads = 0;
+  uint64_t frames = 0;
+  uint64_t failures = 0;  // results that were not ok (a clean figure needs 0)
+  firehose::Reason first_failure = firehose::Reason::ok;
+  double seconds = 0;
+  double per_second = 0;
+};
+ValidatorBenchResult bench_validator(std::span<const BytesRef> frames,
+                                     const firehose::ValidateOptions& options,
+                                     std::shared_ptr<const KeyMap> keys, unsigned threads,
+                                     double seconds);
 
 }  // namespace ringlay::verify
