@@ -6,9 +6,9 @@ ASAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-
 ASAN_ENV = LD_PRELOAD=$(ASAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 RINGLAY_NATIVE=$(CURDIR)/build/native-asan/ringlay.node
 # Test files the ASan run covers (substrings of dist/test paths).
-ASAN_SUITES ?= transport codec
+ASAN_SUITES ?= lib/transport lib/codec lib/relay/pipeline lib/log
 
-.PHONY: help build debug asan test test-native test-js fuzz bench lint clean
+.PHONY: help build debug asan test test-native fuzz bench crash-long lint clean
 
 help:
 	@echo "make build        addon (node-gyp) + TypeScript, as npm install does"
@@ -18,6 +18,7 @@ help:
 	@echo "make test         npm test (native tests under ASan, then every JS test)"
 	@echo "make fuzz         libFuzzer targets (clang-16), FUZZ_SECONDS each (default 60)"
 	@echo "make bench        benchmarks in bench/ (see bench/README.md)"
+	@echo "make crash-long   the kill -9 crash test with 100 kills (npm test runs 10)"
 	@echo "make lint         tsc --noEmit and the repository tidy checks"
 
 build:
@@ -44,6 +45,10 @@ fuzz:
 bench:
 	npx tsc -p tsconfig.json
 	$(NODE) scripts/run-bench.mjs
+
+crash-long:
+	npx tsc -p tsconfig.json
+	RINGLAY_CRASH_KILLS=100 $(NODE) --test --test-reporter=spec dist/test/lib/relay/crash.test.js
 
 lint:
 	npx tsc -p tsconfig.json --noEmit

@@ -1,6 +1,6 @@
 // Relay benchmark: the real `ringlay serve` end to end, io_uring and uWebSockets.js in one run.
 //
-//   node dist/bench/relay.js [--accounts 1000] [--commits 40000] [--hosts 4] [--rate 2000]
+//   node dist/bench/relay.js [--accounts 1000] [--commits 80000] [--hosts 4] [--rate 2000]
 //                            [--seconds 5] [--consumers 100] [--transports uring,uws]
 //
 // 1. Throughput: a producer process (fake PDS hosts writing pre-framed WebSocket messages) sends
@@ -263,7 +263,7 @@ const { values: args } = parseArgs({
   options: {
     role: { type: 'string', default: 'main' },
     accounts: { type: 'string', default: '1000' },
-    commits: { type: 'string', default: '40000' },
+    commits: { type: 'string', default: '80000' },
     hosts: { type: 'string', default: '4' },
     rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '5' },
@@ -534,7 +534,7 @@ async function main(): Promise<void> {
     console.log(`${io} latency at ${args.rate} ev/s × ${args.consumers} consumers: p50 ${l.p50Ms?.toFixed(2) ?? 'n/a'} ms, p99 ${l.p99Ms?.toFixed(2) ?? 'n/a'} ms (${l.samples ?? 0} samples); CPU relay ${pct(l.relayCpu)}, producer ${pct(l.producerCpu)}, consumers ${pct(l.consumerCpu)}${l.note ? `; ${l.note}` : ''}`)
     const ratio = t.commitsPerSec === undefined ? undefined : t.commitsPerSec / raw
     summary.push(
-      `relay ${io}: ${t.commitsPerSec === undefined ? 'n/a' : Math.round(t.commitsPerSec)} validated commits/s (${ratio?.toFixed(2) ?? 'n/a'}× raw ${Math.round(raw)}/s; goal ≥0.5×: ${ratio !== undefined && ratio >= 0.5 ? 'met' : 'not met'})` +
+      `relay ${io}: ${t.commitsPerSec === undefined ? 'n/a' : Math.round(t.commitsPerSec)} validated commits/s (${ratio?.toFixed(3) ?? 'n/a'}× raw ${Math.round(raw)}/s; goal ≥0.5×: ${ratio !== undefined && ratio >= 0.5 ? 'met' : 'not met'})` +
         ` | ${args.rate} ev/s × ${args.consumers} consumers: p50 ${l.p50Ms?.toFixed(2) ?? 'n/a'} ms, p99 ${l.p99Ms?.toFixed(2) ?? 'n/a'} ms (goal ≤10 ms: ${l.p99Ms !== undefined && l.p99Ms <= 10 ? 'met' : 'not met'})`,
     )
   }

@@ -1,14 +1,15 @@
 // `ringlay serve`: config → transport → state DB → relay pipeline → control plane (identity,
 // policy, hosts, requestCrawl) → router → metrics, then run until SIGINT/SIGTERM.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { type Config, parseBind } from './config.js'
 import { startMetricsServer } from './http/metrics-server.js'
 import { Router } from './http/router.js'
 import { logger, setLogLevel, type LogLevel } from './logger.js'
 import { RelayMetrics } from './metrics.js'
 import { ControlPlane } from './relay/control-plane.js'
-import type { OpenPipeline, RelayPipeline } from './relay/pipeline-types.js'
+import { createPipeline } from './relay/pipeline.js'
+import { recoverAccountState } from './relay/recovery.js'
+import type { NativeRelayPipeline } from './relay/pipeline.js'
 import { routes } from './routes/index.js'
 import { openStateDb } from './db/database.js'
 import type { StateDb } from './db/database.js'
@@ -19,8 +20,7 @@ export interface Relay {
   transport: Transport
   metrics: RelayMetrics
   state: StateDb
-  // Undefined while lib/relay/pipeline.ts is not built (the relay then serves no upstreams).
-  control: ControlPlane | undefined
+  control: ControlPlane
   port: number
   metricsPort: number
   close(): Promise<void>
@@ -35,65 +35,54 @@ export async function startRelay(config: Config): Promise<Relay> {
   const metrics = new RelayMetrics()
   metrics.setTransport(transport)
   let state: StateDb | undefined
+  let pipeline: NativeRelayPipeline | undefined
   let control: ControlPlane | undefined
   try {
     state = openStateDb({ dataDir: config.dataDir })
-    const pipeline = await openRelayPipeline(config, transport)
-    if (pipeline !== undefined) control = new ControlPlane({ config, state, transport, pipeline, metrics })
-    const router = new Router([...routes, ...(control?.routes ?? [])], (route, status) => metrics.httpRequests.inc({ route, status }))
-    const hooks = pipeline?.consumerHooks
+    // Account state catches up with what the log holds (events written just before a crash).
+    recoverAccountState(state, { dataDir: config.dataDir, initialSeq: config.initialSeqNumber, replayWindowMs: config.replayWindowMs })
+    pipeline = createPipeline({
+      transport,
+      dataDir: config.dataDir,
+      lenient: config.lenientSyncValidation,
+      replayWindowMs: config.replayWindowMs,
+      initialSeq: config.initialSeqNumber,
+    })
+    // ?cursor= replay and slow consumers' catch-up read the pipeline's event log (attaching
+    // to the io_uring transport already told it).
+    if (!pipeline.routesNatively) transport.setReplayLog(pipeline.nativePipeline)
+    control = new ControlPlane({ config, state, transport, pipeline, metrics })
+    const router = new Router([...routes, ...control.routes], (route, status) => metrics.httpRequests.inc({ route, status }))
     const { port } = await transport.listen({
       ...bind,
       handler: router.handle,
-      ...(hooks?.onConsumerOpen === undefined ? {} : { onConsumerOpen: hooks.onConsumerOpen }),
-      onConsumerClose: (info) => {
-        metrics.consumerCloses.inc({ reason: info.reason })
-        hooks?.onConsumerClose?.(info)
-      },
+      onConsumerClose: (info) => metrics.consumerCloses.inc({ reason: info.reason }),
     })
     const metricsServer = await startMetricsServer(metrics, metricsBind.host, metricsBind.port)
-    control?.start()
+    control.start()
     const db = state
+    const plane = control
     return {
       transport,
       metrics,
       state: db,
-      control,
+      control: plane,
       port,
       metricsPort: metricsServer.port,
       // Upstreams first, then the pipeline (it writes what it holds), cursors, consumers, SQLite.
       close: async () => {
-        await control?.close()
+        await plane.close()
         await Promise.all([transport.close(), metricsServer.close()])
         db.close()
       },
     }
   } catch (err) {
-    await control?.close().catch(() => {})
+    if (control !== undefined) await control.close().catch(() => {})
+    else await pipeline?.close().catch(() => {})
     await transport.close()
     state?.close()
     throw err
   }
-}
-
-// The native relay pipeline (lib/relay/pipeline.ts), opened with the event-log options.
-// Loaded by path while that module is being written: without it the process serves the
-// transport, routes and metrics but no upstreams, and says so.
-async function openRelayPipeline(config: Config, transport: Transport): Promise<RelayPipeline | undefined> {
-  const url = new URL('./relay/pipeline.js', import.meta.url)
-  if (!existsSync(fileURLToPath(url))) {
-    logger.info('serve', 'relay pipeline not built (lib/relay/pipeline.ts): serving without upstream subscriptions')
-    return undefined
-  }
-  const { openPipeline } = (await import(url.href)) as { openPipeline?: OpenPipeline }
-  if (typeof openPipeline !== 'function') throw new Error('lib/relay/pipeline.ts does not export openPipeline')
-  return openPipeline({
-    transport,
-    dataDir: config.dataDir,
-    lenient: config.lenientSyncValidation,
-    replayWindowMs: config.replayWindowMs,
-    initialSeq: config.initialSeqNumber,
-  })
 }
 
 export async function serve(config: Config): Promise<number> {

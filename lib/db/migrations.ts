@@ -71,7 +71,20 @@ CREATE TABLE domain_bans (
 ) STRICT;
 `
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial schema', up: (db) => db.exec(initialSchema) }]
+// Relay bookkeeping that must commit together with account state: `state_applied_seq`, the
+// highest relay seq whose account changes are in SQLite (lib/relay/recovery.ts replays the
+// event log after it at startup).
+const relayMeta = `
+CREATE TABLE relay_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`
+
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial schema', up: (db) => db.exec(initialSchema) },
+  { version: 2, name: 'relay meta', up: (db) => db.exec(relayMeta) },
+]
 
 export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number

@@ -166,6 +166,11 @@ export class EventLog {
     return new EventLog(core, r.recovery)
   }
 
+  // The native object, for Transport.setReplayLog (consumer replay from this log).
+  get nativeHandle(): object {
+    return this.core
+  }
+
   nextSeq(): number {
     return this.core.nextSeq()
   }

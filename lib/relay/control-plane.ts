@@ -34,8 +34,8 @@ export interface ControlPlaneOptions {
   transport: Transport
   pipeline: RelayPipeline
   metrics: RelayMetrics
-  // Opens an upstream whose frames reach the pipeline; default: the transport's client, frames
-  // handed to pipeline.ingest (a pipeline that routes upstream frames natively passes its own).
+  // Opens an upstream whose frames reach the pipeline; default: pipeline.connectUpstream, else
+  // the transport's client with frames handed to pipeline.ingest.
   connect?: UpstreamConnect
   // Tests: DNS answers, shorter timings.
   lookup?: LookupAll
@@ -73,8 +73,12 @@ export class ControlPlane {
       { state, resolver: this.resolver, pipeline, keys: this.keys, metrics, repoStatus, onUpstreamFrame: (e) => this.hosts.upstreamFrame(e) },
       { lenient: config.lenientSyncValidation, ...o.policyOptions },
     )
+    // The pipeline's own connect routes frames natively (io_uring) and gives uWS upstreams
+    // flow control and per-connection seq checks; plain ingest is the fallback.
     const connect: UpstreamConnect =
-      o.connect ?? ((opts, hostId, h) => o.transport.connectUpstream(opts, { ...h, onMessages: (frames) => pipeline.ingest(hostId, frames) }))
+      o.connect ??
+      pipeline.connectUpstream?.bind(pipeline) ??
+      ((opts, hostId, h) => o.transport.connectUpstream(opts, { ...h, onMessages: (frames) => pipeline.ingest(hostId, frames) }))
     this.hosts = new HostManager(
       { state, connect, cursors: this.policy.cursors, metrics, durableSeq: () => durableSeq(pipeline), ...(o.lookup === undefined ? {} : { lookup: o.lookup }) },
       { allowInsecureHosts: config.allowInsecureHosts, ...o.hostOptions },

@@ -51,10 +51,21 @@ export class CursorTracker {
   private unsyncedHead = 0
   private durableSeq = 0
 
+  // Called when a host's track gets its first event (its first cursor can be written now).
+  onFirstEvent: ((hostId: number) => void) | undefined
+
   // A new event from a host (not a retried one: those keep their entry).
   received(id: number, hostId: number, upstreamSeq: number): void {
     if (upstreamSeq <= 0 || this.byId.has(id)) return
     const track = this.track(hostId)
+    if (track.receivedSeq === -1) {
+      // The first event of a run (or after a reset): nothing below it was received on this
+      // track, so a restart may resume right below it. Without this floor a host that started
+      // live would have no cursor until an event finished, and a crash before that would
+      // resume it live, losing what came meanwhile.
+      track.finishedSeq = Math.max(track.finishedSeq, upstreamSeq - 1)
+      this.onFirstEvent?.(hostId)
+    }
     const entry: Entry = { seq: upstreamSeq, done: false, track }
     track.entries.push(entry)
     if (upstreamSeq > track.receivedSeq) track.receivedSeq = upstreamSeq

@@ -1,10 +1,11 @@
 // Upstream subscriptions: one com.atproto.sync.subscribeRepos connection per active host,
 // through the transport's upstream client, its frames routed into the pipeline.
 //
-// - Resume: `?cursor=N` with N the host's cursor when N > 0; a new host starts live. Within a
-//   run the cursor is the highest upstream seq received (everything received will be decided),
+// - Resume: `?cursor=N` with N the host's cursor; a new host (no cursor, -1) starts live. Within
+//   a run the cursor is the highest upstream seq received (everything received will be decided),
 //   so a reconnect does not fetch again what is still pending; across restarts it is the
-//   persisted low-water mark (lib/relay/cursors.ts), so nothing undecided is skipped.
+//   persisted low-water mark (lib/relay/cursors.ts), so nothing undecided is skipped. N can be
+//   0: the first event seen was seq 1, and a restart must replay from there.
 // - DNS is resolved here (libuv's pool) with the SSRF rules of lib/relay/ssrf.ts; the address
 //   goes down to the transport. Loopback and `localhost:PORT` only with --allow-insecure-hosts.
 // - Redials back off in real seconds with jitter (lib/relay/backoff.ts); a connection that
@@ -90,6 +91,7 @@ export class HostManager {
   private readonly now: () => number
   private readonly random: () => number
   private flushTimer: NodeJS.Timeout | undefined
+  private flushSoon: NodeJS.Immediate | undefined
   private closed = false
 
   constructor(
@@ -103,8 +105,7 @@ export class HostManager {
 
   // Resumes every active host (ramped) and schedules offline ones on the slow retry.
   start(): void {
-    this.flushTimer = setInterval(() => this.flushCursors(), this.o.cursorFlushMs)
-    this.flushTimer.unref()
+    this.startFlushing()
     const spacingMs = 1000 / this.o.startRatePerSecond
     let i = 0
     for (const host of this.allHosts('active')) this.subscribe(host.id, Math.round(i++ * spacingMs))
@@ -112,9 +113,24 @@ export class HostManager {
     logger.info('hosts', 'resuming upstream subscriptions', { active: i, rampSeconds: Math.round(i * spacingMs) / 1000 })
   }
 
+  // Periodic cursor writes, plus one soon after a host's first event (its first cursor).
+  private startFlushing(): void {
+    if (this.flushTimer !== undefined) return
+    this.flushTimer = setInterval(() => this.flushCursors(), this.o.cursorFlushMs)
+    this.flushTimer.unref()
+    this.d.cursors.onFirstEvent = () => {
+      if (this.flushSoon !== undefined) return
+      this.flushSoon = setImmediate(() => {
+        this.flushSoon = undefined
+        if (!this.closed) this.flushCursors()
+      })
+    }
+  }
+
   // Starts (or hurries) the host's subscription; a no-op while one is dialling or open.
   subscribe(hostId: number, delayMs = 0): void {
     if (this.closed) return
+    this.startFlushing()
     let sub = this.subs.get(hostId)
     if (sub !== undefined && (sub.state === 'dialing' || sub.state === 'open')) return
     if (sub === undefined) {
@@ -163,7 +179,7 @@ export class HostManager {
     const updates: StateUpdate[] = []
     for (const hostId of this.d.cursors.hostIds()) {
       const seq = this.d.cursors.finishedSeq(hostId)
-      if (seq > 0 && seq > (this.flushed.get(hostId) ?? 0)) updates.push({ kind: 'host-cursor', hostId, seq })
+      if (seq >= 0 && seq > (this.flushed.get(hostId) ?? -1)) updates.push({ kind: 'host-cursor', hostId, seq })
     }
     if (updates.length === 0) return
     this.d.state.applyBatch(updates)
@@ -182,6 +198,8 @@ export class HostManager {
   close(): void {
     this.closed = true
     clearInterval(this.flushTimer)
+    if (this.flushSoon !== undefined) clearImmediate(this.flushSoon)
+    this.d.cursors.onFirstEvent = undefined
     for (const id of [...this.subs.keys()]) this.stop(id)
   }
 
@@ -214,7 +232,7 @@ export class HostManager {
     }
     if (gen !== sub.gen || sub.state !== 'dialing') return
     const cursor = Math.max(this.d.cursors.receivedSeq(host.id), this.d.state.hosts.get(host.id)?.lastSeq ?? -1)
-    const url = `${host.noTls ? 'ws' : 'wss'}://${host.hostname}/xrpc/com.atproto.sync.subscribeRepos${cursor > 0 ? `?cursor=${cursor}` : ''}`
+    const url = `${host.noTls ? 'ws' : 'wss'}://${host.hostname}/xrpc/com.atproto.sync.subscribeRepos${cursor >= 0 ? `?cursor=${cursor}` : ''}`
     logger.debug('hosts', 'dialling', { host: host.hostname, address, cursor })
     sub.upstream = this.d.connect(
       { url, address, headers: { 'user-agent': this.o.userAgent }, handshakeTimeoutMs: this.o.handshakeTimeoutMs },

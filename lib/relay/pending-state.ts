@@ -11,6 +11,7 @@
 // deferred: they are idempotent and harmless if the event that caused them is lost.
 import type { Account, RepoState } from '../db/accounts.js'
 import type { StateDb, StateUpdate } from '../db/database.js'
+import { setAppliedSeq } from './recovery.js'
 
 type Patch = Pick<Account, 'rev' | 'commitCid' | 'dataCid' | 'chainBreaks' | 'desynchronizedSince' | 'upstreamStatus'>
 
@@ -62,14 +63,21 @@ export class PendingState {
     return this.get(a.did) as Account
   }
 
-  // These events are in the log: their changes go to SQLite, in one transaction.
-  written(ids: readonly number[]): void {
+  // These events are in the log: their changes go to SQLite in one transaction, with the
+  // highest relay seq they cover (startup recovery replays the log after it).
+  written(ids: readonly number[], seqs: readonly number[]): void {
     const updates: StateUpdate[] = []
     for (const id of ids) {
       const p = this.take(id)
       if (p !== undefined) updates.push(p.update)
     }
-    if (updates.length > 0) this.state.applyBatch(updates)
+    let top = 0
+    for (const q of seqs) if (q > top) top = q
+    if (updates.length === 0 && top === 0) return
+    this.state.transaction(() => {
+      if (updates.length > 0) this.state.applyBatch(updates)
+      if (top > 0) setAppliedSeq(this.state, top)
+    })
   }
 
   // The event will not be written after all (its decision became a drop).

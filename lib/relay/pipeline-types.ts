@@ -23,10 +23,23 @@
 // - close(): resolves after the last WrittenNotice was delivered and the log is closed
 //   (fsync'd), so the policy may treat every written event as durable and persist cursors.
 // - stats(): a `durableSeq` entry, if present, lets cursors move on a notice-less fsync.
-// - PipelineOptions / OpenPipeline: what lib/server.ts calls, `openPipeline` exported by
-//   lib/relay/pipeline.ts; `consumerHooks` (optional) are passed to transport.listen.
+// - PipelineOptions / OpenPipeline: the options lib/server.ts opens the pipeline with (the
+//   event-log flags), `openPipeline` exported by lib/relay/pipeline.ts.
+//
+// Additions (additive, by the pipeline, lib/relay/pipeline.ts):
+// - EventSummary.flags: native validation flags (validate.h kFlag*) by name, e.g.
+//   "no_prev_data", "legacy_ops", "inversion_skipped", "inversion_failed", "too_big", "rebase";
+//   an empty array when none (a #commit without prevData has "no_prev_data" once validation
+//   got that far; `prevData` is then absent).
+// - RelayPipeline.connectUpstream (optional): opens a host's upstream with its frames routed
+//   into the pipeline (natively on io_uring, never through JS); pass it as the HostManager's
+//   connect. It also gives uWS upstreams flow control (pause/resume) and per-connection seq
+//   checks. `ingest(hostId, frames)` without it treats all of a host's frames as one connection.
+// - PipelineOptions: optional tuning (threads, keyCache, hostPendingLimit, log sync policy,
+//   byte cap); defaults suit a relay.
+// - Decision `drop` reasons are counted by JS only; native counts verdicts (stats()).
 
-import type { ListenOptions, Transport } from '../transport/types.js'
+import type { Transport, Upstream, UpstreamCloseInfo, UpstreamOpenInfo, UpstreamOptions } from '../transport/types.js'
 
 export type EventType = 'commit' | 'sync' | 'identity' | 'account' | 'info' | 'error' | 'unknown'
 
@@ -62,6 +75,8 @@ export interface EventSummary {
   // #info / error frames from the upstream
   name?: string
   message?: string
+  // Native validation flags by name (see the additions above); [] when none.
+  flags?: readonly string[]
 }
 
 // Frames the relay writes itself (re-emitted #account with the combined status, takedowns,
@@ -126,12 +141,17 @@ export interface RelayPipeline {
   takedown(did: string): void
   stats(): Record<string, number>
   close(): Promise<void>
-  // subscribeRepos consumers (cursor replay), if the pipeline handles them from these hooks.
-  consumerHooks?: Pick<ListenOptions, 'onConsumerOpen' | 'onConsumerClose'>
+  // Opens `hostId`'s upstream on the pipeline's transport with its frames routed into the
+  // pipeline (same shape as lib/relay/hosts.ts UpstreamConnect).
+  connectUpstream?(
+    opts: UpstreamOptions,
+    hostId: number,
+    handlers: { onOpen: (info: UpstreamOpenInfo) => void; onClose: (info: UpstreamCloseInfo) => void },
+  ): Upstream
 }
 
-// lib/relay/pipeline.ts exports `openPipeline: OpenPipeline`; lib/server.ts opens it before the
-// transport listens, with the event-log options from the command line.
+// lib/relay/pipeline.ts exports `openPipeline: OpenPipeline`: the pipeline opened with the
+// event-log options from the command line, before the transport listens.
 export interface PipelineOptions {
   transport: Transport
   // The event log lives in <dataDir>/events.
@@ -142,6 +162,12 @@ export interface PipelineOptions {
   replayWindowMs: number
   // --initial-seq-number: the log's first seq when it is new (or below it).
   initialSeq: number
+  // Optional tuning (defaults suit a relay).
+  threads?: number
+  hostPendingLimit?: number
+  maxDiskBytes?: number
+  syncIntervalMs?: number
+  syncBytes?: number
 }
 
 export type OpenPipeline = (opts: PipelineOptions) => RelayPipeline | Promise<RelayPipeline>

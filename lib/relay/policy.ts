@@ -161,7 +161,7 @@ export class Policy {
   private written(notice: WrittenNotice): void {
     this.cursors.written(notice)
     try {
-      this.pending.written(notice.ids)
+      this.pending.written(notice.ids, notice.seqs)
     } catch (err) {
       logger.error('policy', 'could not store account state for written events', { count: notice.ids.length, err: String((err as Error)?.stack ?? err) })
     }

@@ -149,7 +149,7 @@ export class EventRules {
     if (e.type !== 'account') {
       if (a.status === 'host-throttled') return drop(e, 'host_throttled')
       if (!isAccountActive(a)) return this.d.statusCheckDue(a) ? wait('status') : drop(e, 'inactive_account')
-      if (e.rev !== undefined && a.rev !== null && e.rev <= a.rev) return drop(e, 'stale_rev')
+      if (e.rev !== undefined && a.rev !== null && (e.rev < a.rev || (e.rev === a.rev && e.type === 'commit'))) return drop(e, 'stale_rev')
     }
     if (e.verdict !== 'ok') return this.badVerdict(it, resolved)
     if (e.type === 'account') return this.account(e, a)
@@ -222,7 +222,9 @@ export class EventRules {
     return { kind: 'decide', decision: { id: e.id, action: 'replace', frame } }
   }
 
-  // Rev-ordered (stale_rev above); the new state is authoritative and clears desynchronized.
+  // Rev-ordered: an older rev is stale_rev (above). The same rev as stored passes: PDSes send a
+  // #sync naming the commit they just emitted (account creation, reactivation), and consumers
+  // expect it. The state is authoritative and clears desynchronized.
   private sync(e: EventSummary, a: Account): Outcome {
     if (e.rev === undefined || e.commitCid === undefined || e.dataCid === undefined) return drop(e, 'missing_field')
     this.d.accounts.sync(e.id, a, { rev: e.rev, commitCid: e.commitCid, dataCid: e.dataCid })

@@ -5,7 +5,11 @@
 // (test/lib/transport/) runs against both.
 //
 // Additions since the first version (additive only): `serverHeader`, the Server header value
-// both transports write on every response, the 101 included.
+// both transports write on every response, the 101 included. UpstreamOptions.route (upstream
+// messages go to the relay pipeline instead of onMessages) and Upstream.pause/resume (the
+// pipeline's flow control), for lib/relay/pipeline.ts. Consumer replay (issue #4):
+// Transport.setReplayLog, broadcast's `seqs`, ConsumerInfo.start, TransportLimits
+// catchUpReadBytes / consumerMaxLagSeqs, and the replay/catch-up stats.
 
 export type TransportKind = 'uring' | 'uws'
 
@@ -47,6 +51,11 @@ export interface TransportLimits {
   consumerSendQueueBytes: number
   // Largest upstream WebSocket message (atproto: 5 MB); over it the upstream closes with 1009.
   upstreamMaxMessageBytes: number
+  // Consumer replay (once a replay log is set): one event-log read per catching-up consumer
+  // (the most log bytes it holds), and the hard bound: a consumer further behind the head than
+  // this many seqs more than when it started catching up gets ConsumerTooSlow.
+  catchUpReadBytes?: number
+  consumerMaxLagSeqs?: number
 }
 
 export const defaultLimits: TransportLimits = {
@@ -68,7 +77,17 @@ export interface ConsumerInfo {
   remoteAddress: string
   // Raw query of the upgrade request (cursor=...).
   query: string
+  // How its ?cursor= started it (native/relay/replay_cursor.h): live at the head, replay after
+  // the cursor, outdated (#info OutdatedCursor, then the whole window), future (FutureCursor
+  // error frame, then close). A bad cursor never opens: HTTP 400 before the upgrade.
+  start?: ConsumerStart
 }
+
+export type ConsumerStart = 'live' | 'replay' | 'outdated' | 'future'
+
+// Where consumer replay reads from: the relay pipeline's native object, or an open EventLog's
+// `nativeHandle` (lib/log/event-log.ts; tests and tools).
+export type ReplayLogSource = object
 
 export interface ConsumerCloseInfo {
   id: number
@@ -103,6 +122,16 @@ export interface UpstreamOptions {
   maxMessageBytes?: number
   pingIntervalMs?: number
   handshakeTimeoutMs?: number
+  // Relay mode (lib/relay/pipeline.ts): messages go to the relay pipeline as `hostId`'s instead
+  // of handlers.onMessages. The io_uring transport routes them natively once the pipeline is
+  // attached to it (they never reach JS); otherwise, and on uWS, they arrive through `ingest`
+  // with the upstream's id (its seq order is checked per connection).
+  route?: UpstreamRoute
+}
+
+export interface UpstreamRoute {
+  hostId: number
+  ingest: (upstreamId: number, frames: Buffer[]) => void
 }
 
 export interface UpstreamOpenInfo {
@@ -118,7 +147,7 @@ export interface UpstreamCloseInfo {
 
 export interface UpstreamHandlers {
   onOpen?: (info: UpstreamOpenInfo) => void
-  // Whole binary messages, in arrival order, delivered in batches.
+  // Whole binary messages, in arrival order, delivered in batches (not called with `route`).
   onMessages: (messages: Buffer[]) => void
   // Called exactly once. The caller decides about reconnects.
   onClose: (info: UpstreamCloseInfo) => void
@@ -127,6 +156,10 @@ export interface UpstreamHandlers {
 export interface Upstream {
   readonly id: number
   close(code?: number, reason?: string): void
+  // Stop/resume reading (the relay pipeline's flow control on uWS; the io_uring transport
+  // pauses relay-mode upstreams natively).
+  pause?(): void
+  resume?(): void
 }
 
 // Counters and gauges for lib/metrics.ts; names are the metric suffixes.
@@ -138,14 +171,24 @@ export interface TransportStats {
   connectionsOpen: number
   consumers: number
   queuedSendBytes: number
+  // Consumer replay, both transports: consumersLive, consumersCatchingUp, catchUpChunkBytes
+  // (gauges), catchUpReads, catchUpBytesRead, catchUpFramesSent, catchUpFallbacks (live →
+  // disk), catchUpHandoffs (disk → live), tooSlowQueue / tooSlowLag / tooSlowGap (evictions by
+  // cause), replayReadErrors, cursorLive / cursorReplay / cursorOutdated / cursorFuture /
+  // cursorBad (how consumers' ?cursor= was answered).
   [name: string]: number
 }
 
 export interface Transport {
   readonly kind: TransportKind
   listen(opts: ListenOptions): Promise<{ port: number }>
-  // Sends each frame (a whole WebSocket message payload) to every consumer, in order.
-  broadcast(frames: Buffer[]): void
+  // Sends each frame (a whole WebSocket message payload) to every consumer, in order. `seqs`:
+  // their relay seqs (strictly increasing, already in the event log), required once
+  // setReplayLog was called.
+  broadcast(frames: Buffer[], seqs?: number[]): void
+  // From now on ?cursor= is decided against this log, and consumers behind the in-memory window
+  // (a cursor, or a slow consumer) are fed from it before rejoining live. Once.
+  setReplayLog(source: ReplayLogSource): void
   connectUpstream(opts: UpstreamOptions, handlers: UpstreamHandlers): Upstream
   stats(): TransportStats
   close(): Promise<void>

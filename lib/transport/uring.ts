@@ -25,9 +25,11 @@ import {
   serverHeader,
   type ConsumerCloseInfo,
   type ConsumerInfo,
+  type ConsumerStart,
   type HttpRequest,
   type HttpResponse,
   type ListenOptions,
+  type ReplayLogSource,
   type Transport,
   type TransportLimits,
   type TransportOptions,
@@ -106,6 +108,7 @@ export interface NativeEvent {
   errorMessage?: string
   error?: string
   t?: number
+  start?: string
 }
 
 interface NativeUpstreamSpec {
@@ -119,12 +122,15 @@ interface NativeUpstreamSpec {
   maxMessageBytes: number
   pingIntervalMs: number
   handshakeTimeoutMs: number
+  // Relay mode: the host id the relay pipeline attached to this transport files messages under.
+  relayHost?: number
 }
 
 export interface NativeUring {
   listen(id: number, host: string, port: number): void
   respond(conn: number, seq: number, status: number, headers: string[], body: Buffer | undefined): void
-  broadcast(frames: Buffer[]): void
+  broadcast(frames: Buffer[], seqs?: number[]): void
+  setReplayLog(source: object): void
   connect(id: number, spec: NativeUpstreamSpec): void
   closeUpstream(id: number, code: number, reason: string): void
   stop(immediate: boolean): void
@@ -227,6 +233,12 @@ export class UringTransport implements Transport {
     return this.native.bridge
   }
 
+  // The native object, for lib/relay/pipeline.ts to attach the relay pipeline to (relay-mode
+  // upstreams then deliver natively, written frames are published on the ring).
+  get nativeTransport(): object {
+    return this.native
+  }
+
   listen(opts: ListenOptions): Promise<{ port: number }> {
     if (this.listener !== undefined) return Promise.reject(new Error('uring transport: listen called twice'))
     if (this.stopped) return Promise.reject(new Error('uring transport: closed'))
@@ -247,8 +259,14 @@ export class UringTransport implements Transport {
     })
   }
 
-  broadcast(frames: Buffer[]): void {
-    if (frames.length > 0 && !this.stopped) this.native.broadcast(frames)
+  broadcast(frames: Buffer[], seqs?: number[]): void {
+    if (frames.length > 0 && !this.stopped) this.native.broadcast(frames, seqs)
+  }
+
+  // Consumer replay (native/relay/replay_reader.h): cursors are decided against this log and
+  // catching-up consumers read it on the replay thread, all natively on the ring's side.
+  setReplayLog(source: ReplayLogSource): void {
+    this.native.setReplayLog(source)
   }
 
   connectUpstream(opts: UpstreamOptions, handlers: UpstreamHandlers): Upstream {
@@ -268,7 +286,9 @@ export class UringTransport implements Transport {
       queueMicrotask(() => handlers.onClose({ code: 1006, reason: '', error: { code: 'closed', message: 'transport closed' } }))
       return upstream
     }
-    this.upstreams.set(id, { handlers })
+    const route = opts.route
+    // Without an attached pipeline the ring hands relay-mode messages to JS: they go to the route.
+    this.upstreams.set(id, { handlers: route === undefined ? handlers : { ...handlers, onMessages: (frames) => route.ingest(id, frames) } })
     this.native.connect(id, {
       tls,
       host: url.hostname,
@@ -280,6 +300,7 @@ export class UringTransport implements Transport {
       maxMessageBytes: opts.maxMessageBytes ?? this.limits.upstreamMaxMessageBytes,
       pingIntervalMs: opts.pingIntervalMs ?? 30_000,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
+      ...(route === undefined ? {} : { relayHost: route.hostId }),
     })
     return upstream
   }
@@ -325,6 +346,7 @@ export class UringTransport implements Transport {
         break
       case EventKind.consumerOpen: {
         const info: ConsumerInfo = { id: e.id!, remoteAddress: e.remote ?? '', query: e.query ?? '' }
+        if (e.start !== undefined) info.start = e.start as ConsumerStart
         this.listener?.onConsumerOpen?.(info)
         break
       }

@@ -68,7 +68,9 @@ export function connectWsUpstream(opts: UpstreamOptions, handlers: UpstreamHandl
   let alive = true
   let ended = false
   let closedByCaller = false
+  let paused = false
   let pinger: NodeJS.Timeout | undefined
+  const route = opts.route
 
   // One onMessages call per turn of the event loop: the messages of one socket read
   // arrive together, as they do from the native transport.
@@ -77,7 +79,8 @@ export function connectWsUpstream(opts: UpstreamOptions, handlers: UpstreamHandl
     if (pending.length === 0) return
     const batch = pending
     pending = []
-    handlers.onMessages(batch)
+    if (route !== undefined) route.ingest(ctx.id, batch)
+    else handlers.onMessages(batch)
   }
   const fail = (info: TransportErrorInfo, code: number): void => {
     error ??= info
@@ -94,6 +97,16 @@ export function connectWsUpstream(opts: UpstreamOptions, handlers: UpstreamHandl
       closedByCaller = true
       ws.terminate()
     },
+    // The relay pipeline's flow control: TCP backpressure reaches the upstream.
+    pause: () => {
+      paused = true
+      ws.pause()
+    },
+    resume: () => {
+      paused = false
+      alive = true
+      ws.resume()
+    },
   }
 
   ws.on('upgrade', (res) => {
@@ -104,7 +117,8 @@ export function connectWsUpstream(opts: UpstreamOptions, handlers: UpstreamHandl
   ws.on('open', () => {
     pinger = setInterval(() => {
       // Any traffic proves the peer alive; a silent peer gets one interval to answer a ping.
-      if (!alive) {
+      // While we are not reading, its answer waits in the socket: that is not its silence.
+      if (!alive && !paused) {
         error ??= { code: 'ping_timeout', message: `no traffic for ${opts.pingIntervalMs ?? defaultPingIntervalMs} ms after a ping` }
         ws.terminate()
         return

@@ -21,7 +21,9 @@ import {
   serverHeader,
   type HttpRequest,
   type HttpResponse,
+  type ConsumerStart,
   type ListenOptions,
+  type ReplayLogSource,
   type RequestHandler,
   type Transport,
   type TransportLimits,
@@ -38,17 +40,24 @@ export const subscribeReposPath = '/xrpc/com.atproto.sync.subscribeRepos'
 interface FanoutPlan {
   published: Buffer[]
   base: number
+  // Quadruples [id, op, a, b]: op 0 window frames a..a+b-1, op 1 messages[a..a+b-1] (frames
+  // read from the event log, #info), op 2 end with extras[a].
   sends: Float64Array
+  messages: Buffer[]
   extras: { error?: Buffer; code: number; wireReason: string; reason: string }[]
   more: boolean
 }
 interface FanoutCore {
-  attach(): number
+  attach(query?: string): { id: number; start: ConsumerStart }
+  cursorError(query: string): string | null
+  setReplayLog(source: object, onWake: () => void): boolean
+  close(): void
   remove(id: number): void
-  pump(frames: Buffer[] | undefined, report: Float64Array | undefined): FanoutPlan
+  pump(frames: Buffer[] | undefined, report: Float64Array | undefined, seqs?: number[]): FanoutPlan
+  attachPublisher(pipeline: object): boolean
   stats(): Record<string, number>
 }
-type FanoutCoreClass = new (limits: { queueBytes: number; batchBytes?: number }) => FanoutCore
+type FanoutCoreClass = new (limits: { queueBytes: number; batchBytes?: number; readBytes?: number; maxLagSeqs?: number }) => FanoutCore
 
 interface Consumer {
   ws: uWS.WebSocket<ConsumerData>
@@ -98,7 +107,11 @@ export class UwsTransport implements Transport {
     this.limits = { ...defaultLimits, ...opts.limits }
     this.extraCaPem = opts.extraCaPem
     const FanoutCore = loadNative().FanoutCore as FanoutCoreClass
-    this.core = new FanoutCore({ queueBytes: this.limits.consumerSendQueueBytes })
+    this.core = new FanoutCore({
+      queueBytes: this.limits.consumerSendQueueBytes,
+      ...(this.limits.catchUpReadBytes === undefined ? {} : { readBytes: this.limits.catchUpReadBytes }),
+      ...(this.limits.consumerMaxLagSeqs === undefined ? {} : { maxLagSeqs: this.limits.consumerMaxLagSeqs }),
+    })
   }
 
   listen(opts: ListenOptions): Promise<{ port: number }> {
@@ -131,8 +144,24 @@ export class UwsTransport implements Transport {
     })
   }
 
-  broadcast(frames: Buffer[]): void {
-    if (frames.length > 0) this.pump(frames)
+  broadcast(frames: Buffer[], seqs?: number[]): void {
+    if (frames.length > 0) this.pump(frames, seqs)
+  }
+
+  // Consumer replay: cursors are decided against this log; its reads run on the native replay
+  // thread, which wakes us (a threadsafe function) when chunks are ready to send.
+  setReplayLog(source: ReplayLogSource): void {
+    this.core.setReplayLog(source, () => {
+      if (!this.closing) this.pump(undefined)
+    })
+  }
+
+  // The relay pipeline (lib/relay/pipeline.ts) publishes natively: the frames it wrote to its
+  // log are taken by the fan-out core on each pump (no copy through JS). Returns the function
+  // the pipeline calls when it has queued some, or undefined if `pipeline` is not one.
+  attachPipeline(pipeline: object): (() => void) | undefined {
+    if (!this.core.attachPublisher(pipeline)) return undefined
+    return () => this.pump(undefined)
   }
 
   connectUpstream(opts: UpstreamOptions, handlers: UpstreamHandlers): Upstream {
@@ -161,6 +190,23 @@ export class UwsTransport implements Transport {
       retainedBytes: core.retainedBytes ?? 0,
       retainedFrames: core.retainedFrames ?? 0,
       tooSlowEvictions: core.tooSlowEvictions ?? 0,
+      consumersLive: core.consumersLive ?? 0,
+      consumersCatchingUp: core.consumersCatchingUp ?? 0,
+      catchUpChunkBytes: core.catchUpChunkBytes ?? 0,
+      catchUpReads: core.catchUpReads ?? 0,
+      catchUpBytesRead: core.catchUpBytesRead ?? 0,
+      catchUpFramesSent: core.catchUpFramesSent ?? 0,
+      catchUpFallbacks: core.catchUpFallbacks ?? 0,
+      catchUpHandoffs: core.catchUpHandoffs ?? 0,
+      tooSlowQueue: core.tooSlowQueue ?? 0,
+      tooSlowLag: core.tooSlowLag ?? 0,
+      tooSlowGap: core.tooSlowGap ?? 0,
+      replayReadErrors: core.replayReadErrors ?? 0,
+      cursorLive: core.cursorLive ?? 0,
+      cursorReplay: core.cursorReplay ?? 0,
+      cursorOutdated: core.cursorOutdated ?? 0,
+      cursorFuture: core.cursorFuture ?? 0,
+      cursorBad: core.cursorBad ?? 0,
       upstreams: this.upstreams.size,
     }
   }
@@ -176,6 +222,7 @@ export class UwsTransport implements Transport {
       await new Promise((r) => setTimeout(r, 10))
     }
     for (const u of [...this.upstreams]) u.terminate()
+    this.core.close()
     // close() exists in uWS.js 20.30 but is missing from its type declarations.
     ;(this.app as unknown as { close?: () => void } | undefined)?.close?.()
   }
@@ -187,9 +234,18 @@ export class UwsTransport implements Transport {
       res.writeStatus('503 Service Unavailable').writeHeader('Server', serverHeader).end('', true)
       return
     }
+    // A bad ?cursor= is answered before the upgrade, by the same native check as io_uring's.
+    const query = req.getQuery() ?? ''
+    const badCursor = this.core.cursorError(query)
+    if (badCursor !== null) {
+      res.cork(() => {
+        res.writeStatus('400 Bad Request').writeHeader('Server', serverHeader).writeHeader('Content-Type', 'application/json; charset=utf-8').end(badCursor, true)
+      })
+      return
+    }
     const data: ConsumerData = {
       id: 0,
-      query: req.getQuery() ?? '',
+      query,
       remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
       closed: false,
     }
@@ -200,9 +256,12 @@ export class UwsTransport implements Transport {
 
   private onOpen(ws: uWS.WebSocket<ConsumerData>, opts: ListenOptions): void {
     const data = ws.getUserData()
-    data.id = this.core.attach()
+    const { id, start } = this.core.attach(data.query)
+    data.id = id
     this.consumers.set(data.id, { ws, data })
-    opts.onConsumerOpen?.({ id: data.id, remoteAddress: data.remoteAddress, query: data.query })
+    opts.onConsumerOpen?.({ id: data.id, remoteAddress: data.remoteAddress, query: data.query, start })
+    // A replay, #info or FutureCursor may be waiting for it already.
+    if (start !== 'live') this.markDirty(data.id)
   }
 
   private onMessage(ws: uWS.WebSocket<ConsumerData>, message: ArrayBuffer): void {
@@ -255,11 +314,12 @@ export class UwsTransport implements Transport {
   // consumer stopped at its estimated budget but its socket took the bytes at once. After
   // many rounds the rest waits for the next turn of the event loop, so one huge broadcast
   // cannot starve everything else.
-  private pump(frames: Buffer[] | undefined): void {
+  private pump(frames: Buffer[] | undefined, seqs?: number[]): void {
     for (let round = 0; ; round++) {
       if (round === 64) return this.schedulePump()
-      const plan = this.core.pump(frames, this.takeReport())
+      const plan = this.core.pump(frames, this.takeReport(), seqs)
       frames = undefined
+      seqs = undefined
       for (const f of plan.published) this.frames.push(f)
       this.execute(plan)
       if (plan.base > this.framesBase) {
@@ -283,22 +343,37 @@ export class UwsTransport implements Transport {
     return report
   }
 
+  // One consumer's entries are adjacent and in wire order: window frames by index (op 0),
+  // messages (op 1: frames read from the event log, #info), and last its end (op 2).
   private execute(plan: FanoutPlan): void {
-    const { sends, extras } = plan
-    for (let i = 0; i < sends.length; i += 4) {
-      const c = this.consumers.get(sends[i])
+    const { sends, messages, extras } = plan
+    for (let i = 0; i < sends.length; ) {
+      const id = sends[i]
+      let end = i
+      while (end < sends.length && sends[end] === id) end += 4
+      const c = this.consumers.get(id)
+      const from = i
+      i = end
       if (c === undefined || c.data.closed) continue
-      const first = sends[i + 1] - this.framesBase
-      const count = sends[i + 2]
-      const extra = sends[i + 3] >= 0 ? extras[sends[i + 3]] : undefined
+      let extra: FanoutPlan['extras'][number] | undefined
       c.ws.cork(() => {
-        for (let k = 0; k < count; k++) this.send(c, this.frames[first + k])
-        if (extra?.error !== undefined) this.send(c, extra.error)
+        for (let k = from; k < end; k += 4) {
+          const op = sends[k + 1]
+          const a = sends[k + 2]
+          const b = sends[k + 3]
+          if (op === 0) for (let n = 0; n < b; n++) this.send(c, this.frames[a - this.framesBase + n])
+          else if (op === 1) for (let n = 0; n < b; n++) this.send(c, messages[a + n])
+          else {
+            extra = extras[a]
+            if (extra.error !== undefined) this.send(c, extra.error)
+          }
+        }
       })
       if (extra !== undefined) this.endConsumer(c, extra.code, extra.wireReason, extra.reason)
       else this.dirty.add(c.data.id)
     }
   }
+
 
   private send(c: Consumer, payload: Buffer): void {
     const status = c.ws.send(payload, true, false)

@@ -37,6 +37,29 @@ BytesRef error_frame_payload(std::string_view error, std::string_view message) {
   return BytesRef::copy_of(out);
 }
 
+BytesRef info_frame_payload(std::string_view name, std::string_view message) {
+  std::string out = "\xa2\x61t\x65#info\x62op\x01";  // header {t: "#info", op: 1}
+  out.push_back(static_cast<char>(message.empty() ? 0xa1 : 0xa2));
+  text(out, "name");
+  text(out, name);
+  if (!message.empty()) {
+    text(out, "message");
+    text(out, message);
+  }
+  return BytesRef::copy_of(out);
+}
+
+const BytesRef& outdated_cursor_payload() {
+  static const BytesRef payload = info_frame_payload(
+      kOutdatedCursorInfo, "cursor older than the replay window; replaying from the oldest event kept");
+  return payload;
+}
+
+const BytesRef& future_cursor_payload() {
+  static const BytesRef payload = error_frame_payload(kFutureCursorError, "Cursor in the future.");
+  return payload;
+}
+
 const BytesRef& too_slow_payload() {
   static const BytesRef payload =
       error_frame_payload(kTooSlowError, "consumer too slow: send queue over its limit");

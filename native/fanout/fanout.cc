@@ -14,6 +14,39 @@
 
 namespace ringlay::fanout {
 
+namespace {
+
+// A binary message that is not a window frame (error frame, #info): payload + its header.
+Item message_item(ItemKind kind, BytesRef payload) {
+  Item item;
+  item.kind = kind;
+  item.size = payload.size();
+  item.header = ws::server_frame_header(ws::Opcode::binary, item.size);
+  item.payload = std::move(payload);
+  return item;
+}
+
+// A whole encoded frame (control, close, the 101): no header of ours.
+Item raw_item(ItemKind kind, BytesRef bytes) {
+  Item item;
+  item.kind = kind;
+  item.size = bytes.size();
+  item.payload = std::move(bytes);
+  return item;
+}
+
+}  // namespace
+
+const char* name(Start s) {
+  switch (s) {
+    case Start::live: return "live";
+    case Start::replay: return "replay";
+    case Start::outdated: return "outdated";
+    case Start::future: return "future";
+  }
+  return "unknown";
+}
+
 void SendBatch::clear() {
   items.clear();
   iov.clear();
@@ -69,6 +102,7 @@ bool Fanout::set_position(ConsumerId id, uint64_t index) {
   if (index < base_ || index > head_index()) return false;
   c->mode = Mode::live;
   c->next_frame = index;
+  if (index > base_) c->after_seq = std::max(c->after_seq, frames_[index - 1 - base_].seq);
   mark_ready(static_cast<uint32_t>(id));
   return true;
 }
@@ -76,8 +110,11 @@ bool Fanout::set_position(ConsumerId id, uint64_t index) {
 std::optional<uint64_t> Fanout::index_after_seq(uint64_t seq) const {
   // Answerable only if nothing newer than `seq` has been released: either the window starts at
   // or before it, or the window is empty and nothing newer was ever published.
+  // Empty, it also needs every frame after `seq` to be published from now on: not so below
+  // the stream floor (frames the log wrote before this core was fed, e.g. by the process
+  // before a restart).
   if (frames_.empty()) {
-    if (seq >= last_seq_) return head_index();
+    if (seq >= last_seq_ && seq >= stream_floor_) return head_index();
     return std::nullopt;
   }
   if (frames_.front().seq > seq) return std::nullopt;
@@ -107,11 +144,8 @@ void Fanout::take_ready(std::vector<ConsumerId>& out) {
 size_t Fanout::queued(const Consumer& c) const {
   size_t n = c.control_bytes + c.inflight_moved_bytes;
   if (c.partial) n += c.partial->wire_size() - c.partial->skip;
-  if (c.mode == Mode::live) {
-    uint64_t start = c.next_frame == head_index() ? published_bytes_
-                                                  : frames_[c.next_frame - base_].start_bytes;
-    n += static_cast<size_t>(published_bytes_ - start);
-  }
+  if (c.mode == Mode::live) n += static_cast<size_t>(bytes_from(c.next_frame));
+  if (c.mode == Mode::catching_up) n += c.chunk_left;
   return n;
 }
 
@@ -145,6 +179,12 @@ uint16_t Fanout::close_code(ConsumerId id) const {
   return c->close_code;
 }
 
+uint64_t Fanout::after_seq(ConsumerId id) const {
+  const Consumer* c = find(id);
+  RL_ASSERT(c != nullptr);
+  return c->after_seq;
+}
+
 void Fanout::publish(BytesRef payload, uint64_t seq) {
   PublishFrame f{std::move(payload), seq};
   publish(std::span<PublishFrame>(&f, 1));
@@ -153,6 +193,8 @@ void Fanout::publish(BytesRef payload, uint64_t seq) {
 void Fanout::publish(std::span<PublishFrame> frames) {
   if (frames.empty()) return;
   for (PublishFrame& f : frames) {
+    // Hand-offs find their place by seq: with catch-up on, seqs strictly increase.
+    RL_ASSERT(!limits_.catch_up || f.seq > last_seq_);
     Frame frame;
     frame.header = ws::server_frame_header(ws::Opcode::binary, f.payload.size());
     frame.payload = std::move(f.payload);
@@ -167,41 +209,66 @@ void Fanout::publish(std::span<PublishFrame> frames) {
   }
   for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
     Consumer& c = slots_[slot];
-    if (!c.used || c.mode != Mode::live) continue;
-    if (queued(c) > limits_.queue_bytes) {
-      evict_too_slow(c);
+    if (!c.used) continue;
+    if (c.mode == Mode::catching_up) {
+      check_lag(c, slot);
+      continue;
     }
-    if (!c.in_flight) mark_ready(slot);
+    if (c.mode != Mode::live) continue;
+    if (queued(c) > limits_.queue_bytes) fall_behind(c, slot);
+    if (!c.in_flight) mark_ready(slot);  // also a fallen one: its partial item goes on
   }
   release_unneeded();
 }
 
-void Fanout::evict_too_slow(Consumer& c) {
+void Fanout::evict_too_slow(Consumer& c, SlowCause cause) {
   counters_.too_slow_evictions += 1;
-  enter_closing(c, ws::kClosePolicy, "too_slow", kTooSlowError);
-  // The error frame goes before the close frame enter_closing queued.
-  Item error;
-  error.kind = ItemKind::error;
-  error.payload = too_slow_payload();
-  error.header = ws::server_frame_header(ws::Opcode::binary, error.payload.size());
+  switch (cause) {
+    case SlowCause::queue: counters_.too_slow_queue += 1; break;
+    case SlowCause::lag: counters_.too_slow_lag += 1; break;
+    case SlowCause::gap: counters_.too_slow_gap += 1; break;
+  }
+  close_with_error(c, too_slow_payload(), "too_slow", kTooSlowError);
+}
+
+void Fanout::close_with_error(Consumer& c, const BytesRef& error_payload, const char* reason,
+                              std::string_view wire_reason) {
+  enter_closing(c, ws::kClosePolicy, reason, wire_reason);
+  // The error frame goes just before the close frame enter_closing queued.
+  Item close = std::move(c.control.back());
+  c.control.pop_back();
+  Item error = message_item(ItemKind::error, error_payload);
   c.control_bytes += error.wire_size();
-  c.control.push_front(std::move(error));
+  c.control.push_back(std::move(error));
+  c.control.push_back(std::move(close));
+}
+
+void Fanout::queue_front(Consumer& c, Item item) {
+  c.control_bytes += item.wire_size();
+  c.control.push_front(std::move(item));
 }
 
 void Fanout::enter_closing(Consumer& c, uint16_t code, const char* reason,
                            std::string_view wire_reason) {
+  uint32_t slot = static_cast<uint32_t>(&c - slots_.data());
+  release_reader(c, slot);
   c.mode = Mode::closing;
   c.close_code = code;
   c.close_reason = reason;
   c.close_text = code == ws::kCloseNoStatus ? std::string_view() : wire_reason;
-  // Pending pongs no longer matter; the frame in progress (partial) must still be finished so
-  // the peer can parse the close that follows it.
-  c.control.clear();
-  c.control_bytes = 0;
-  Item close;
-  close.kind = ItemKind::close;
-  close.payload = ws::encode_server_frame(ws::Opcode::close,
-                                          ws::as_bytes(ws::close_payload(code, c.close_text)));
+  // A chunk read from the log is no longer needed.
+  c.chunk = DiskChunk{};
+  c.chunk_next = c.chunk_left = 0;
+  // Pending pongs and #info no longer matter (the 101 does: it is marked keep); the frame in
+  // progress (partial) must still be finished so the peer can parse the close that follows.
+  std::erase_if(c.control, [&](const Item& item) {
+    if (item.keep) return false;
+    c.control_bytes -= item.wire_size();
+    return true;
+  });
+  Item close = raw_item(ItemKind::close,
+                        ws::encode_server_frame(ws::Opcode::close,
+                                                ws::as_bytes(ws::close_payload(code, c.close_text))));
   RL_ASSERT(close.payload);
   c.control_bytes += close.wire_size();
   c.control.push_back(std::move(close));
@@ -223,9 +290,7 @@ bool Fanout::queue_control(ConsumerId id, BytesRef frame) {
     counters_.control_refused += 1;
     return false;
   }
-  Item item;
-  item.kind = ItemKind::control;
-  item.payload = std::move(frame);
+  Item item = raw_item(ItemKind::control, std::move(frame));
   c->control_bytes += item.wire_size();
   c->control.push_back(std::move(item));
   mark_ready(static_cast<uint32_t>(id));
@@ -263,6 +328,13 @@ Action Fanout::next(ConsumerId id, SendBatch& out) {
   c->inflight_moved_bytes = out.bytes;
   if (c->mode == Mode::live) {
     RL_ASSERT(c->next_frame >= base_ && c->next_frame <= head_index());
+    // After a hand-off from disk: frames the log already delivered (nothing in flight, so
+    // next_frame may move without a send).
+    while (c->next_frame < head_index()) {
+      uint64_t seq = frames_[c->next_frame - base_].seq;
+      if (seq == 0 || seq > c->after_seq) break;
+      ++c->next_frame;
+    }
     for (uint64_t i = c->next_frame; i < head_index() && room(); ++i) {
       const Frame& f = frames_[i - base_];
       Item item;
@@ -270,9 +342,12 @@ Action Fanout::next(ConsumerId id, SendBatch& out) {
       item.index = i;
       item.seq = f.seq;
       item.payload = f.payload;
+      item.size = f.payload.size();
       item.header = f.header;
       add(std::move(item));
     }
+  } else if (c->mode == Mode::catching_up) {
+    add_disk_frames(*c, out, limits_.batch_items, limits_.batch_bytes);
   }
   if (out.items.empty()) return Action::none;
   build_iov(out);
@@ -291,9 +366,9 @@ void Fanout::build_iov(SendBatch& out) {
     } else {
       skip -= item.header.size;
     }
-    if (item.payload.size() > skip) {
-      uint8_t* base = const_cast<uint8_t*>(item.payload.data());
-      out.iov.push_back({base + skip, item.payload.size() - skip});
+    if (item.size > skip) {
+      uint8_t* base = const_cast<uint8_t*>(item.data());
+      out.iov.push_back({base + skip, item.size - skip});
     }
   }
 }
@@ -307,9 +382,14 @@ void Fanout::complete(ConsumerId id, SendBatch& batch, size_t accepted) {
   c->inflight_moved_bytes = 0;
   settle(*c, batch, accepted);
   batch.clear();
+  uint32_t slot = static_cast<uint32_t>(id);
+  if (c->mode == Mode::catching_up && c->chunk_next == c->chunk.frames.size()) {
+    continue_catch_up(*c, slot, false);  // the chunk is used up (or there was none)
+  }
   bool more = c->partial || !c->control.empty() || c->mode == Mode::closing ||
-              (c->mode == Mode::live && c->next_frame < head_index());
-  if (more) mark_ready(static_cast<uint32_t>(id));
+              (c->mode == Mode::live && c->next_frame < head_index()) ||
+              (c->mode == Mode::catching_up && c->chunk_next < c->chunk.frames.size());
+  if (more) mark_ready(slot);
 }
 
 // Walks the batch over `accepted` bytes: finished items advance the consumer, the item cut in
@@ -320,17 +400,15 @@ void Fanout::settle(Consumer& c, SendBatch& batch, size_t accepted) {
   for (; i < batch.items.size(); ++i) {
     Item& item = batch.items[i];
     size_t remaining = item.wire_size() - item.skip;
-    bool fresh_frame =
-        item.kind == ItemKind::frame && c.mode == Mode::live && item.index == c.next_frame;
     if (left >= remaining) {
       left -= remaining;
-      if (fresh_frame) ++c.next_frame;
+      advance(c, item);
       continue;
     }
     if (left > 0) {
       item.skip += left;
       left = 0;
-      if (fresh_frame) ++c.next_frame;  // the rest travels as `partial`
+      advance(c, item);  // the rest travels as `partial`, which always goes first
       c.partial = std::move(item);
       ++i;
     }
@@ -342,19 +420,36 @@ void Fanout::settle(Consumer& c, SendBatch& batch, size_t accepted) {
     Item& item = batch.items[j];
     if (j == 0 && c.batch_took_partial) {
       c.partial = std::move(item);
-    } else if (item.kind == ItemKind::error || item.kind == ItemKind::close ||
-               (item.kind == ItemKind::control && c.mode != Mode::closing)) {
-      c.control_bytes += item.wire_size();
-      c.control.push_front(std::move(item));
+    } else if (item.kind == ItemKind::error || item.kind == ItemKind::close || item.keep ||
+               (item.kind != ItemKind::frame && c.mode != Mode::closing)) {
+      queue_front(c, std::move(item));
     }
-    // Untouched frames need nothing: next_frame still points at them.
+    // Untouched frames need nothing: next_frame (chunk_next) still points at them.
   }
   c.batch_took_partial = false;
+}
+
+// A frame item was accepted whole, or is now the partial item (it goes first, so it counts as
+// sent). Fresh frames move the consumer's place; any frame moves its seq position.
+void Fanout::advance(Consumer& c, const Item& item) {
+  if (item.kind != ItemKind::frame) return;
+  if (item.seq > c.after_seq) c.after_seq = item.seq;
+  // An item resumed from `partial` is not fresh: its index is one behind the place.
+  if (item.from_disk) {
+    if (c.mode == Mode::catching_up && item.index == c.chunk_next) {
+      ++c.chunk_next;
+      c.chunk_left -= item.wire_size();
+      counters_.catch_up_frames_sent += 1;
+    }
+  } else if (c.mode == Mode::live && item.index == c.next_frame) {
+    ++c.next_frame;
+  }
 }
 
 void Fanout::remove(ConsumerId id) {
   Consumer* c = find(id);
   RL_ASSERT(c != nullptr);
+  release_reader(*c, static_cast<uint32_t>(id));
   uint32_t gen = c->generation;
   *c = Consumer{};
   c->generation = gen;  // new_consumer() bumps it, so stale ids never match a new occupant
@@ -367,7 +462,10 @@ void Fanout::release_unneeded() {
   for (const Consumer& c : slots_) {
     if (c.used && c.mode == Mode::live) keep_from = std::min(keep_from, c.next_frame);
   }
-  while (base_ < keep_from) {
+  // With catch-up on, the newest min_window_bytes stay: a consumer finishing its disk
+  // catch-up finds its seq here while publishing goes on.
+  while (base_ < keep_from && (!limits_.catch_up ||
+                               retained_bytes_ - frames_.front().wire_size() >= limits_.min_window_bytes)) {
     retained_bytes_ -= frames_.front().wire_size();
     frames_.pop_front();
     ++base_;
@@ -382,6 +480,10 @@ Stats Fanout::stats() const {
     if (!c.used) continue;
     s.consumers += 1;
     s.queued_bytes += queued(c);
+    s.consumers_live += c.mode == Mode::live;
+    s.consumers_catching_up += c.mode == Mode::catching_up;
+    s.consumers_closing += c.mode == Mode::closing;
+    s.chunk_bytes_held += c.chunk.buffer.size();
   }
   s.retained_frames = frames_.size();
   s.retained_bytes = retained_bytes_;

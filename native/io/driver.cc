@@ -9,6 +9,7 @@
 #include "io/http_conn.h"
 #include "io/net.h"
 #include "io/upstream_conn.h"
+#include "log/event_log.h"
 #include "util/assert.h"
 #include "util/log.h"
 
@@ -21,11 +22,15 @@ std::unique_ptr<Driver> Driver::create(DriverConfig config, Stats* stats, RingEr
   if (!d->loop_) return nullptr;
   fanout::Limits limits;
   limits.queue_bytes = d->config_.limits.consumer_send_queue_bytes;
+  limits.read_bytes = d->config_.limits.catch_up_read_bytes;
+  limits.max_lag_seqs = d->config_.limits.consumer_max_lag_seqs;
   d->fanout_ = fanout::Fanout(limits);
   return d;
 }
 
 Driver::~Driver() {
+  // The replay thread wakes the loop: it stops first.
+  replay_.reset();
   // Handlers refer to the fan-out core and to this driver: they go first, with the loop.
   loop_.reset();
 }
@@ -55,6 +60,7 @@ bool Driver::turn() {
     return false;
   }
   if (bench_left_ > 0) run_bench();
+  service_replay();
   pump_consumers();
   flush_upstreams();
   update_queued_gauge(false);
@@ -113,6 +119,10 @@ void Driver::handle(Command& cmd) {
       bench_left_ += cmd.count;
       bench_batch_ = cmd.batch == 0 ? 1 : cmd.batch;
       break;
+    case CommandKind::attach_relay: relay_ = std::move(cmd.relay); break;
+    case CommandKind::publish: publish(cmd); break;
+    case CommandKind::replay_log: set_replay_log(cmd); break;
+    case CommandKind::pause_upstream: pause_upstream(cmd); break;
   }
 }
 
@@ -147,14 +157,71 @@ void Driver::broadcast(Command& cmd) {
   std::vector<fanout::PublishFrame> frames;
   frames.reserve(cmd.frames.size());
   uint64_t bytes = 0;
-  for (BytesRef& f : cmd.frames) {
-    bytes += f.size();
-    frames.push_back(fanout::PublishFrame{std::move(f), 0});
+  // JS may give relay seqs (napi/transport.cc checked them: one per frame, increasing).
+  for (size_t i = 0; i < cmd.frames.size(); ++i) {
+    bytes += cmd.frames[i].size();
+    frames.push_back(fanout::PublishFrame{std::move(cmd.frames[i]), cmd.seqs.empty() ? 0 : cmd.seqs[i]});
   }
   fanout_.publish(frames);
   stats_->frames_broadcast.add(frames.size());
   update_queued_gauge(true);
   stats_->posted_broadcast_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+// Frames the relay wrote to its log, with their relay seqs (native/relay/uring_link.h).
+void Driver::publish(Command& cmd) {
+  if (cmd.frames.empty()) return;
+  RL_ASSERT(cmd.seqs.size() == cmd.frames.size());
+  std::vector<fanout::PublishFrame> frames;
+  frames.reserve(cmd.frames.size());
+  for (size_t i = 0; i < cmd.frames.size(); ++i) frames.push_back(fanout::PublishFrame{std::move(cmd.frames[i]), cmd.seqs[i]});
+  fanout_.publish(frames);
+  stats_->frames_broadcast.add(frames.size());
+  update_queued_gauge(true);
+}
+
+// Consumer replay: from now on ?cursor= is decided against this log, and consumers behind the
+// in-memory window (or falling behind it) read it on the replay thread. Set once; the relay
+// never swaps its log.
+void Driver::set_replay_log(Command& cmd) {
+  if (cmd.log == nullptr) return;
+  if (replay_ != nullptr) {
+    if (&replay_->log() != cmd.log.get()) RL_LOG_WARN("io", "replay log already set; ignoring another");
+    return;
+  }
+  std::string error;
+  Loop* loop = loop_.get();
+  // What the log holds now was never published to this fan-out (a restart) or is on its way;
+  // frames written from now on are published here. The relay posts this command before its
+  // listen command, so every consumer is decided against the log and this floor.
+  const uint64_t written = cmd.log->written_seq();
+  replay_ = relay::ReplayReader::start(std::move(cmd.log), [loop] { loop->wake(); }, &error);
+  if (replay_ == nullptr) {
+    RL_LOG_ERROR("io", "cannot start the replay reader: %s; cursors are served live only", error.c_str());
+    return;
+  }
+  fanout_.start_after(written);
+  fanout_.set_catch_up(true);
+}
+
+void Driver::service_replay() {
+  if (replay_ != nullptr) {
+    replay_->take(read_results_);
+    for (relay::ReplayResult& r : read_results_) fanout_.supply(r.id, std::move(r.chunk));
+    read_results_.clear();
+  }
+  fanout_.take_reads(read_requests_);
+  if (replay_ != nullptr) replay_->post(read_requests_);
+  read_requests_.clear();
+}
+
+// The relay's flow control: a host with too many events pending stops being read.
+void Driver::pause_upstream(Command& cmd) {
+  auto it = upstreams_.find(cmd.id);
+  if (it == upstreams_.end()) return;
+  Conn* c = loop_->find(it->second);
+  UpstreamConn* h = handler_of<UpstreamConn>(it->second, HandlerKind::upstream);
+  if (c != nullptr && h != nullptr) h->set_paused(*loop_, *c, cmd.count != 0);
 }
 
 void Driver::connect(Command& cmd) {
@@ -212,7 +279,25 @@ void Driver::update_queued_gauge(bool now) {
   constexpr size_t kEveryTurnUpTo = 2048;
   if (!now && consumers_.size() > kEveryTurnUpTo && loop_->now_ms() == queued_updated_ms_) return;
   queued_updated_ms_ = loop_->now_ms();
-  stats_->fanout_queued_bytes.set(fanout_.stats().queued_bytes);
+  fanout::Stats fs = fanout_.stats();
+  stats_->fanout_queued_bytes.set(fs.queued_bytes);
+  stats_->consumers_live.set(fs.consumers_live);
+  stats_->consumers_catching_up.set(fs.consumers_catching_up);
+  stats_->catch_up_chunk_bytes.set(fs.chunk_bytes_held);
+  stats_->catch_up_reads.set(fs.catch_up_reads);
+  stats_->catch_up_bytes_read.set(fs.catch_up_bytes_read);
+  stats_->catch_up_frames_sent.set(fs.catch_up_frames_sent);
+  stats_->catch_up_fallbacks.set(fs.fallbacks);
+  stats_->catch_up_handoffs.set(fs.handoffs);
+  stats_->too_slow_queue.set(fs.too_slow_queue);
+  stats_->too_slow_lag.set(fs.too_slow_lag);
+  stats_->too_slow_gap.set(fs.too_slow_gap);
+  stats_->replay_read_errors.set(fs.read_errors);
+  stats_->cursor_live.set(fs.cursor_live);
+  stats_->cursor_replay.set(fs.cursor_replay);
+  stats_->cursor_outdated.set(fs.cursor_outdated);
+  stats_->cursor_future.set(fs.cursor_future);
+  stats_->cursor_bad.set(fs.cursor_bad);
 }
 
 void Driver::on_tick(uint64_t now_ms) {
@@ -237,6 +322,10 @@ void Driver::flush_upstream(uint64_t conn_id) {
   std::vector<BytesRef> messages;
   h->take_messages(messages);
   if (messages.empty()) return;
+  if (relay_ && h->spec().relay) {
+    relay_->upstream_messages(h->spec().relay_host, h->upstream_id(), messages);
+    return;
+  }
   if (hook_ && hook_(h->upstream_id(), messages)) return;
   Event e;
   e.kind = EventKind::upstream_messages;

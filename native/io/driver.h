@@ -17,6 +17,7 @@
 #include "fanout/fanout.h"
 #include "io/loop.h"
 #include "io/transport_types.h"
+#include "relay/replay_reader.h"
 #include "tls/client.h"
 
 namespace ringlay::io {
@@ -67,6 +68,9 @@ class Driver {
   // For the handlers.
   Loop& loop() { return *loop_; }
   fanout::Fanout& fanout() { return fanout_; }
+  // The event log ?cursor= is decided against (relay/replay_cursor.h); null until the relay
+  // sets one (CommandKind::replay_log).
+  const log_store::EventLog* replay_log() const { return replay_ != nullptr ? &replay_->log() : nullptr; }
   const DriverConfig& config() const { return config_; }
   Stats& stats() { return *stats_; }
   bool stopping() const { return stopping_; }
@@ -80,6 +84,10 @@ class Driver {
   void upstream_ended(uint64_t upstream_id) { upstreams_.erase(upstream_id); }
   // Delivers one upstream's pending messages now (before its close event).
   void flush_upstream(uint64_t conn_id);
+  // A relay-mode upstream ended (after its last messages went to the sink).
+  void relay_upstream_closed(uint32_t host, uint64_t upstream_id) {
+    if (relay_) relay_->upstream_closed(host, upstream_id);
+  }
 
  private:
   explicit Driver(DriverConfig config) : config_(std::move(config)) {}
@@ -89,6 +97,11 @@ class Driver {
   void broadcast(Command& cmd);
   void connect(Command& cmd);
   void close_upstream(Command& cmd);
+  void publish(Command& cmd);
+  void set_replay_log(Command& cmd);
+  // Catch-up reads: results from the replay thread to the fan-out core, its requests back.
+  void service_replay();
+  void pause_upstream(Command& cmd);
   void begin_stop();
   void on_tick(uint64_t now_ms);
   void pump_consumers();
@@ -102,6 +115,11 @@ class Driver {
   Stats* stats_ = nullptr;
   std::unique_ptr<Loop> loop_;
   fanout::Fanout fanout_;
+  // Reads the log for catching-up consumers on its own thread (its header says why). Declared
+  // after the Loop: destroyed first, so its wake-ups never reach a freed Loop.
+  std::unique_ptr<relay::ReplayReader> replay_;
+  std::vector<fanout::ReadRequest> read_requests_;
+  std::vector<relay::ReplayResult> read_results_;
   std::function<void(std::vector<Command>&)> take_commands_;
   std::vector<Command> commands_;
   std::vector<Event> outbox_;
@@ -111,6 +129,7 @@ class Driver {
   std::vector<fanout::ConsumerId> ready_;
   std::vector<uint64_t> listeners_;
   MessageHook hook_;
+  std::shared_ptr<RelaySink> relay_;  // relay-mode upstreams deliver here (attach_relay)
   bool stopping_ = false;
   bool stopped_ = false;
   uint64_t stop_deadline_ms_ = 0;

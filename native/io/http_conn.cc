@@ -5,6 +5,7 @@
 
 #include "http/response.h"
 #include "io/net.h"
+#include "relay/replay_cursor.h"
 #include "util/assert.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
@@ -18,6 +19,8 @@ CloseReason reason_from_name(const char* name) {
   if (std::strcmp(name, "too_slow") == 0) return CloseReason::too_slow;
   if (std::strcmp(name, "peer_closed") == 0) return CloseReason::peer_closed;
   if (std::strcmp(name, "shutdown") == 0) return CloseReason::stopped;
+  if (std::strcmp(name, "future_cursor") == 0) return CloseReason::future_cursor;
+  if (std::strcmp(name, "replay_error") == 0) return CloseReason::replay_error;
   if (std::strcmp(name, "idle_timeout") == 0) return CloseReason::idle_timeout;
   if (std::strcmp(name, ws::error_name(ws::Error::message_too_big)) == 0) return CloseReason::message_too_big;
   return CloseReason::protocol_error;
@@ -170,6 +173,13 @@ void HttpConn::upgrade(Loop& loop, Conn& conn, const http::Request& req) {
     refuse(loop, conn, ws::build_refusal_response(err, cfg.server_header, driver_.date()), CloseReason::bad_handshake);
     return;
   }
+  // ?cursor= is checked before the upgrade: a bad one gets 400 (protocol.md §1.1).
+  relay::CursorParam cursor = relay::parse_cursor(req.query);
+  if (cursor.bad) {
+    driver_.fanout().count_bad_cursor();
+    refuse(loop, conn, bad_cursor_response(), CloseReason::bad_request);
+    return;
+  }
   if (driver_.stopping()) {
     http::ResponseHead head;
     head.status = 503;
@@ -184,12 +194,13 @@ void HttpConn::upgrade(Loop& loop, Conn& conn, const http::Request& req) {
   std::string query(req.query);
   std::string early = parser_.take_remaining();
   mode_ = Mode::consumer;
-  consumer_ = driver_.fanout().attach();
-  driver_.consumer_attached(consumer_, conn.id());
+  // The 101 goes first, then what the cursor decided (#info, the FutureCursor error, replay);
+  // attaching now means no frame published from here on is missed.
+  relay::StartDecision start = relay::decide_start(cursor, driver_.replay_log());
   std::string response = ws::build_accept_response(accept, cfg.server_header, driver_.date());
   accept_bytes_left_ = response.size();
-  bool queued = driver_.fanout().queue_control(consumer_, bytes_of(response));
-  RL_ASSERT(queued);
+  consumer_ = driver_.fanout().attach_from(start, bytes_of(response));
+  driver_.consumer_attached(consumer_, conn.id());
   ws::Options opts;
   opts.role = ws::Role::server;
   opts.max_message_bytes = cfg.limits.max_consumer_message_bytes;
@@ -200,12 +211,28 @@ void HttpConn::upgrade(Loop& loop, Conn& conn, const http::Request& req) {
   Event e;
   e.kind = EventKind::consumer_open;
   e.id = conn.id();
+  e.b = fanout::name(start.start);
   e.c = std::move(query);
   e.d = format_address(conn.peer());
   driver_.emit(std::move(e));
   if (!early.empty()) {
     on_ws_bytes(loop, conn, {reinterpret_cast<const uint8_t*>(early.data()), early.size()});
   }
+}
+
+std::string HttpConn::bad_cursor_response() {
+  const std::string& body = relay::bad_cursor_body();
+  http::Header type{"Content-Type", "application/json; charset=utf-8"};
+  http::ResponseHead head;
+  head.status = 400;
+  head.headers = std::span<const http::Header>(&type, 1);
+  head.content_length = body.size();
+  head.keep_alive = false;
+  head.server = driver_.config().server_header;
+  head.date = driver_.date();
+  std::string out;
+  http::serialize_response_head(head, out);
+  return out + body;
 }
 
 void HttpConn::begin_close(uint16_t code, const char* reason) {

@@ -57,6 +57,7 @@ class HttpConn final : public DriverHandler {
   void refuse(Loop& loop, Conn& conn, std::string response, CloseReason reason);
   void hand_to_js(Loop& loop, Conn& conn, const http::Request& req);
   void upgrade(Loop& loop, Conn& conn, const http::Request& req);
+  std::string bad_cursor_response();
   void on_ws_bytes(Loop& loop, Conn& conn, std::span<const uint8_t> bytes);
   void begin_close(uint16_t code, const char* reason);
 

@@ -22,7 +22,7 @@ std::unique_ptr<RingThread> RingThread::create(DriverConfig config, EventNotifie
     set_ring_error(error, "dup", errno);
     return nullptr;
   }
-  t->wake_fd_.reset(fd);
+  t->port_ = std::make_shared<CommandPort>(UniqueFd(fd));
   return t;
 }
 
@@ -38,7 +38,7 @@ void RingThread::start() {
   thread_ = std::thread([this] { main(); });
 }
 
-void RingThread::wake() {
+void CommandPort::wake() {
   uint64_t one = 1;
   // The eventfd counter cannot overflow in practice; EINTR is retried. After the ring is
   // gone the write lands on our own duplicate and wakes nobody, harmlessly.
@@ -46,17 +46,21 @@ void RingThread::wake() {
   }
 }
 
-void RingThread::post(Command command) {
-  if (command.kind == CommandKind::stop) stop_posted_ = true;
-  if (commands_.push(std::move(command))) wake();
-}
-
-void RingThread::post_many(std::vector<Command>& commands) {
-  for (const Command& c : commands) stop_posted_ |= c.kind == CommandKind::stop;
+void CommandPort::post_many(std::vector<Command>& commands) {
   bool was_empty = commands_.push_many(std::make_move_iterator(commands.begin()),
                                        std::make_move_iterator(commands.end()));
   commands.clear();
   if (was_empty) wake();
+}
+
+void RingThread::post(Command command) {
+  if (command.kind == CommandKind::stop) stop_posted_ = true;
+  port_->post(std::move(command));
+}
+
+void RingThread::post_many(std::vector<Command>& commands) {
+  for (const Command& c : commands) stop_posted_ |= c.kind == CommandKind::stop;
+  port_->post_many(commands);
 }
 
 // Hands a turn's events to JS: one queue push and at most one notification per turn.
@@ -70,7 +74,7 @@ void RingThread::publish(std::vector<Event>& batch) {
 }
 
 void RingThread::main() {
-  int r = driver_->start([this](std::vector<Command>& out) { commands_.take_all(out); });
+  int r = driver_->start([this](std::vector<Command>& out) { port_->take(out); });
   std::vector<Event> batch;
   if (r < 0) {
     RL_LOG_ERROR("io", "ring thread could not start: %s", errno_name(r));

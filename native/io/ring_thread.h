@@ -26,6 +26,24 @@ class EventNotifier {
   virtual void notify() = 0;
 };
 
+// The ring thread's command queue and its wake-up eventfd (a duplicate the queue owns). Shared
+// with native producers that may outlive the thread (the relay's link, native/relay/
+// uring_link.h): what they post after the thread ended is queued and never run, harmlessly.
+class CommandPort {
+ public:
+  explicit CommandPort(UniqueFd wake_fd) : wake_fd_(std::move(wake_fd)) {}
+  void post(Command command) {
+    if (commands_.push(std::move(command))) wake();
+  }
+  void post_many(std::vector<Command>& commands);
+  void take(std::vector<Command>& out) { commands_.take_all(out); }
+
+ private:
+  void wake();
+  UniqueFd wake_fd_;
+  MpscQueue<Command> commands_;
+};
+
 class RingThread {
  public:
   // Sets the ring up on the calling (JS) thread; nullptr and `error` on failure.
@@ -51,17 +69,17 @@ class RingThread {
   void join();
   // Where upstream messages go instead of JS (set before start(); see Driver::MessageHook).
   void set_message_hook(Driver::MessageHook hook) { driver_->set_message_hook(std::move(hook)); }
+  // The command queue, for native producers on other threads (the relay).
+  std::shared_ptr<CommandPort> port() const { return port_; }
 
  private:
   RingThread() = default;
   void main();
-  void wake();
   void publish(std::vector<Event>& batch);
 
   Stats stats_;
   std::unique_ptr<Driver> driver_;
-  UniqueFd wake_fd_;
-  MpscQueue<Command> commands_;
+  std::shared_ptr<CommandPort> port_;
   MpscQueue<Event> events_;
   EventNotifier* notifier_ = nullptr;
   std::thread thread_;

@@ -26,6 +26,8 @@ const char* name(CloseReason reason) {
     case CloseReason::cert_hostname_mismatch: return "cert_hostname_mismatch";
     case CloseReason::drain_timeout: return "drain_timeout";
     case CloseReason::out_of_memory: return "out_of_memory";
+    case CloseReason::future_cursor: return "future_cursor";
+    case CloseReason::replay_error: return "replay_error";
     case CloseReason::count_: break;
   }
   return "unknown";

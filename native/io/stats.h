@@ -44,6 +44,8 @@ enum class CloseReason : uint8_t {
   cert_hostname_mismatch,
   drain_timeout,        // queued bytes could not be written before the close deadline
   out_of_memory,
+  future_cursor,        // a consumer's ?cursor= was above the newest seq (FutureCursor, 1008)
+  replay_error,         // reading the event log for a consumer failed (1011)
   count_
 };
 inline constexpr size_t kCloseReasons = static_cast<size_t>(CloseReason::count_);
@@ -77,6 +79,21 @@ struct Stats {
   Counter events_to_js;
   Counter event_batches;
   Counter closes[kCloseReasons];
+  // Consumer replay and disk catch-up: a copy of the fan-out core's (fanout::Stats), refreshed
+  // with fanout_queued_bytes.
+  Counter consumers_live;          // gauge
+  Counter consumers_catching_up;   // gauge
+  Counter catch_up_chunk_bytes;    // gauge: log chunks held by catching-up consumers
+  Counter catch_up_reads;
+  Counter catch_up_bytes_read;
+  Counter catch_up_frames_sent;
+  Counter catch_up_fallbacks;      // live → catching up
+  Counter catch_up_handoffs;       // catching up → live
+  Counter too_slow_queue;          // evicted over the queue bound (no log to fall back to)
+  Counter too_slow_lag;            // evicted past the hard lag bound
+  Counter too_slow_gap;            // evicted: retention deleted frames it needed
+  Counter replay_read_errors;
+  Counter cursor_live, cursor_replay, cursor_outdated, cursor_future, cursor_bad;
   // Broadcast bytes JS has posted that the ring thread has not published yet. The one value
   // with two writers (JS adds, the ring thread subtracts), hence a real read-modify-write.
   std::atomic<uint64_t> posted_broadcast_bytes{0};

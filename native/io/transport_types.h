@@ -11,6 +11,10 @@
 
 #include "util/shared_bytes.h"
 
+namespace ringlay::log_store {
+class EventLog;
+}
+
 namespace ringlay::io {
 
 struct HeaderPair {
@@ -29,6 +33,9 @@ struct TransportLimits {
   uint32_t http_idle_timeout_ms = 60000;      // keep-alive connection without a request
   uint32_t http_request_timeout_ms = 30000;   // a request's head and body must arrive by then
   uint32_t close_timeout_ms = 5000;           // close handshakes and draining closes
+  // Consumer replay (fanout::Limits): one log read per catching-up consumer, and the hard bound.
+  size_t catch_up_read_bytes = 256 * 1024;
+  uint64_t consumer_max_lag_seqs = 1000000;
 };
 
 // An upstream connection as TypeScript describes it (URL already split, DNS resolved).
@@ -43,6 +50,20 @@ struct UpstreamSpec {
   size_t max_message_bytes = 5000000;
   uint32_t ping_interval_ms = 30000;
   uint32_t handshake_timeout_ms = 10000;
+  // Relay mode: messages go to the attached RelaySink as host `relay_host`'s, not to JS.
+  bool relay = false;
+  uint32_t relay_host = 0;
+};
+
+// Where upstreams connected in relay mode deliver their messages (native/relay implements it,
+// attached with CommandKind::attach_relay). Called on the ring thread only.
+class RelaySink {
+ public:
+  virtual ~RelaySink() = default;
+  // One upstream's messages of this turn, in arrival order (moved out of `messages`).
+  virtual void upstream_messages(uint32_t host, uint64_t upstream_id, std::vector<BytesRef>& messages) = 0;
+  // The upstream ended (after its last messages).
+  virtual void upstream_closed(uint32_t host, uint64_t upstream_id) = 0;
 };
 
 enum class CommandKind : uint8_t {
@@ -53,6 +74,12 @@ enum class CommandKind : uint8_t {
   close_upstream,  // id = upstream id, status = close code, text = reason
   stop,            // close everything, then end the thread
   bench_events,    // emit `count` synthetic events in batches of `batch` (bridge benchmark)
+  // Relay (native/relay/uring_link.h):
+  attach_relay,    // relay = the sink for relay-mode upstreams (null: detach)
+  publish,         // frames with their relay seqs (seqs), written to the log: to the fan-out
+  pause_upstream,  // id = upstream id, count = 1 pause receiving / 0 resume
+  // Consumer replay (native/relay/replay_reader.h):
+  replay_log,      // log = the event log ?cursor= is decided against and catch-up reads
 };
 
 struct Command {
@@ -68,6 +95,9 @@ struct Command {
   std::unique_ptr<UpstreamSpec> upstream;
   uint64_t count = 0;
   uint64_t batch = 0;
+  std::vector<uint64_t> seqs;        // publish: one per frame
+  std::shared_ptr<RelaySink> relay;  // attach_relay
+  std::shared_ptr<log_store::EventLog> log;  // replay_log
 };
 
 enum class EventKind : uint8_t {
@@ -75,7 +105,8 @@ enum class EventKind : uint8_t {
   listen_failed,      // id = request id, b = errno name, c = message
   http_request,       // id = connection, seq, a = method, b = path, c = query, d = remote,
                       // headers (lower-case names, repeats joined), body
-  consumer_open,      // id = consumer, c = query, d = remote
+  consumer_open,      // id = consumer, c = query, d = remote, b = how it starts (fanout::Start
+                      // name: live, replay, outdated, future)
   consumer_close,     // id = consumer, code, a = reason
   upstream_open,      // id = upstream, code = HTTP status, headers
   upstream_messages,  // id = upstream, messages

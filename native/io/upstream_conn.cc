@@ -305,7 +305,7 @@ void UpstreamConn::on_tick(Loop& loop, Conn& conn, uint64_t now_ms) {
       break;
   }
   if (spec_->ping_interval_ms == 0 || now_ms - last_ping_ms_ < spec_->ping_interval_ms) return;
-  if (!alive_) {
+  if (!alive_ && !paused_) {
     fail(loop, conn, CloseReason::idle_timeout, ws::kCloseAbnormal, "ping_timeout",
          "no traffic for " + std::to_string(spec_->ping_interval_ms) + " ms after a ping", false);
     return;
@@ -313,6 +313,19 @@ void UpstreamConn::on_tick(Loop& loop, Conn& conn, uint64_t now_ms) {
   alive_ = false;
   last_ping_ms_ = now_ms;
   send_frame(loop, conn, ws::Opcode::ping, {});
+}
+
+void UpstreamConn::set_paused(Loop& loop, Conn& conn, bool paused) {
+  if (paused_ == paused || !conn.is_open()) return;
+  paused_ = paused;
+  if (paused) {
+    loop.pause_recv(conn);
+    return;
+  }
+  // A fresh interval: the pong to a ping sent while paused may still be in the socket.
+  alive_ = true;
+  last_ping_ms_ = loop.now_ms();
+  loop.resume_recv(conn);
 }
 
 void UpstreamConn::take_messages(std::vector<BytesRef>& out) {
@@ -340,6 +353,7 @@ void UpstreamConn::on_close(Loop& loop, Conn& conn, CloseReason reason) {
     e.c = error_message_;
   }
   driver_.emit(std::move(e));
+  if (spec_->relay) driver_.relay_upstream_closed(spec_->relay_host, upstream_id_);
   driver_.upstream_ended(upstream_id_);
 }
 

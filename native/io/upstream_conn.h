@@ -36,6 +36,10 @@ class UpstreamConn final : public DriverHandler {
   // Moves the messages collected this turn into `out`.
   void take_messages(std::vector<BytesRef>& out);
   uint64_t upstream_id() const { return upstream_id_; }
+  const UpstreamSpec& spec() const { return *spec_; }
+  // Relay flow control: stop (or resume) reading. While paused the peer's silence is ours, so
+  // the keepalive does not count it.
+  void set_paused(Loop& loop, Conn& conn, bool paused);
 
  private:
   enum class Stage : uint8_t { connecting, handshake, open, closing };
@@ -80,6 +84,7 @@ class UpstreamConn final : public DriverHandler {
   uint64_t closing_since_ms_ = 0;
   uint64_t last_ping_ms_ = 0;
   bool alive_ = true;  // traffic since the last ping
+  bool paused_ = false;
 };
 
 }  // namespace ringlay::io

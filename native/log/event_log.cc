@@ -48,6 +48,13 @@ std::unique_ptr<EventLog> EventLog::open(const Options& o, Status* status, Recov
   }
   log->recovery_ = rep;
   if (report != nullptr) *report = rep;
+  {
+    // What was deleted before this process is unknown: the window starts at the oldest record
+    // kept (0 for an empty log: the first append sets it).
+    uint64_t oldest = log->oldest_seq();
+    std::lock_guard<std::mutex> lock(log->dir_mu_);
+    log->window_start_.store(oldest, std::memory_order_release);
+  }
   return log;
 }
 
@@ -327,7 +334,8 @@ Status EventLog::append(std::span<const AppendRecord> records) {
 Status EventLog::rotate_for(const AppendRecord& first, uint64_t bytes) {
   if (active_ != nullptr && active_records_ > 0 &&
       (active_->end() + bytes > opts_.segment_max_bytes ||
-       (opts_.segment_max_records > 0 && active_records_ >= opts_.segment_max_records))) {
+       (opts_.segment_max_records > 0 && active_records_ >= opts_.segment_max_records) ||
+       (opts_.segment_max_age_ms > 0 && first.time_ms > active_first_time_ms_ + opts_.segment_max_age_ms))) {
     Status st = seal_active();
     if (!st.ok()) return st;
   }
@@ -348,6 +356,7 @@ Status EventLog::rotate_for(const AppendRecord& first, uint64_t bytes) {
   }
   active_ = std::move(seg);
   active_records_ = 0;
+  active_first_time_ms_ = first.time_ms;
   active_last_index_off_ = 0;
   dir_sync_pending_ = true;  // the new name must be durable before its records count as durable
   c_.bytes_on_disk += kSegmentHeaderSize;
@@ -406,6 +415,13 @@ Status EventLog::write_group(std::span<const AppendRecord> records) {
                           max_time, records.size(), new_index_.data(), new_index_.size()};
   active_->publish(pos, info);
   active_records_ += records.size();
+  if (window_start_.load(std::memory_order_relaxed) == 0) {
+    // A fresh log's window starts at its first record (a cursor below it asks for seqs this
+    // log never had: OutdatedCursor, as after a restart). Set before written_seq moves, so a
+    // cursor decision that sees the record also sees the window.
+    std::lock_guard<std::mutex> lock(dir_mu_);
+    window_start_.store(records.front().seq, std::memory_order_release);
+  }
   written_seq_.store(records.back().seq, std::memory_order_release);
   next_seq_.store(records.back().seq + 1, std::memory_order_release);
   if (unsynced_bytes_ == 0) first_unsynced_ns_ = monotonic_ns();
@@ -501,10 +517,9 @@ const char* name(CursorCheck c) {
 
 CursorCheck EventLog::check_cursor(uint64_t cursor) const {
   if (cursor > written_seq()) return CursorCheck::future;
-  uint64_t oldest = oldest_seq();
-  // Like the reference PDS, cursor 0 is compared with the window too: a relay whose oldest
-  // frame is not seq 1 answers it with OutdatedCursor before replaying everything.
-  if (oldest != 0 && cursor + 1 < oldest) return CursorCheck::outdated;
+  // Like the reference PDS, cursor 0 is compared with the window too: a relay whose window
+  // does not start at seq 1 answers it with OutdatedCursor before replaying everything.
+  if (cursor + 1 < window_start()) return CursorCheck::outdated;
   return CursorCheck::replay;
 }
 

@@ -59,6 +59,10 @@ struct Options {
   uint64_t initial_seq = 1;                // --initial-seq-number: the lowest next seq
   uint64_t segment_max_bytes = 256ull << 20;
   uint64_t segment_max_records = 0;        // 0: rotate by size only
+  // Rotate once the active segment's first record is older than this (0: never by age).
+  // Retention deletes whole sealed segments, so a short replay window needs short-lived
+  // segments (the relay pipeline sets a fraction of --replay-window).
+  uint64_t segment_max_age_ms = 0;
   uint64_t sync_interval_ms = 100;
   uint64_t sync_bytes = 8ull << 20;
   uint64_t lease_block = 1000000;          // seqs reserved per lease write
@@ -110,11 +114,22 @@ struct Counters {
 // ?cursor=N at connect time (protocol.md §1.6; replay is exclusive: frames with seq > N).
 enum class CursorCheck : uint8_t {
   replay,    // replay from N + 1, then live
-  outdated,  // frames after N were deleted (N + 1 < oldest): #info OutdatedCursor, then replay
-             // the whole window
+  outdated,  // frames after N are gone (N + 1 < window_start()): #info OutdatedCursor, then
+             // replay the whole window
   future,    // N is above the newest written seq: FutureCursor error, close
 };
 const char* name(CursorCheck c);
+
+// Where a reader opened below window_start() begins (open_reader).
+enum class ReaderStart : uint8_t {
+  // At the window's first record: "everything still kept after N" (?cursor=0, an outdated
+  // cursor, recovery, tools). Only the opening position is moved; once the reader has
+  // started, falling below the window is a gap like for `exact`.
+  clamp,
+  // Reports a gap (ReadResult::gap) and goes on from the window's first record: the caller
+  // needed frames that are gone (a consumer whose cursor was valid when decided).
+  exact,
+};
 
 struct MaintenanceResult {
   Status status;
@@ -149,10 +164,21 @@ class EventLog {
   // The reason the log stopped accepting writes (ok while it works).
   Reason failure() const { return failed_.load(std::memory_order_acquire); }
   uint64_t oldest_seq(uint64_t* time_ms = nullptr) const;  // 0: the log is empty
+  // The replay window's start: the log never again returns a record with a lower seq. It is
+  // the one notion of "what is still kept" that check_cursor, the cursor decision
+  // (relay/replay_cursor.h) and every Reader use, so a cursor declared outdated and a reader
+  // can never disagree. Records below it were deleted by retention (it moves, under the
+  // segment-list lock, when retention drops segments from the list, before their files are
+  // unlinked; records of a deleted segment a reader still holds open are not returned after
+  // that), or are older than the oldest record found at open, or than the first record a
+  // fresh log appended. Expired-by-time segments not deleted yet are still inside: retention
+  // decides, on its cadence (the relay runs it every --replay-window / 8). 0: no record yet.
+  // Only increases.
+  uint64_t window_start() const { return window_start_.load(std::memory_order_acquire); }
   CursorCheck check_cursor(uint64_t cursor) const;
-  // A reader positioned so that it returns the first frame with seq > after_seq. Readers must
-  // be destroyed before the log.
-  std::unique_ptr<Reader> open_reader(uint64_t after_seq);
+  // A reader positioned so that it returns the first frame with seq > after_seq (or, below
+  // window_start(), see ReaderStart). Readers must be destroyed before the log.
+  std::unique_ptr<Reader> open_reader(uint64_t after_seq, ReaderStart start = ReaderStart::clamp);
   Status takedown(std::string_view did, bool* changed);
   Status reverse_takedown(std::string_view did, bool* changed);
   bool is_taken_down(std::string_view did) const { return takedowns_.contains(did); }
@@ -192,8 +218,10 @@ class EventLog {
   void scrub_segments(MaintenanceResult* res);
   uint64_t scrub_one(Segment& seg, const TakedownSnapshot& snap, Status* st);
 
-  // Reader support (locking the segment list).
-  std::shared_ptr<Segment> locate(uint64_t after_seq) const;
+  // Reader support (locking the segment list). locate() first moves *after_seq up to
+  // window_start() - 1 if it is below (setting *gap unless `clamp`), so the window check and
+  // the segment lookup see the same list.
+  std::shared_ptr<Segment> locate(uint64_t* after_seq, bool clamp, bool* gap) const;
   std::shared_ptr<Segment> segment_after(const Segment& seg, bool* gap) const;
 
   Options opts_;
@@ -210,6 +238,7 @@ class EventLog {
   std::shared_ptr<Segment> active_;
   uint64_t active_records_ = 0;
   uint64_t active_last_index_off_ = 0;
+  uint64_t active_first_time_ms_ = 0;  // time of the active segment's first record
   uint64_t next_ordinal_ = 0;
   uint64_t unsynced_bytes_ = 0;
   uint64_t first_unsynced_ns_ = 0;
@@ -224,6 +253,7 @@ class EventLog {
   std::atomic<Reason> failed_{Reason::ok};
   std::atomic<uint64_t> next_seq_{1};
   std::atomic<uint64_t> written_seq_{0};
+  std::atomic<uint64_t> window_start_{0};  // stored only with dir_mu_ held (window_start())
   std::atomic<uint64_t> durable_seq_{0};
   std::atomic<uint64_t> replay_window_ms_{0}, max_disk_bytes_{0};
   std::atomic<uint64_t> sync_interval_ms_{0}, sync_bytes_{0};

@@ -2,7 +2,8 @@
 // EventLog maintenance: retention (whole sealed segments, oldest first) and takedown
 // scrubbing (zeroing the payloads of taken-down accounts in sealed segments). Runs on one
 // maintenance thread, concurrently with the writer and readers: it only ever touches sealed
-// segments, and a reader holding a deleted segment keeps reading it through its open fd.
+// segments. A reader holding a deleted segment keeps its fd (no read fails), but stops
+// returning its records once the window start has moved past them.
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +61,15 @@ MaintenanceResult EventLog::run_retention(uint64_t now_ms) {
     }
     victims.assign(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(n));
     segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(n));
+    // The window moves past the victims in the same critical section as the list: from here
+    // on cursors below it are outdated and no reader returns their records, not even one
+    // that still holds a victim open (reader.cc checks window_start() on every read).
+    uint64_t start = window_start_.load(std::memory_order_relaxed);
+    for (const auto& v : victims) {
+      SegmentSummary m = v->meta();
+      if (m.records > 0) start = std::max(start, m.last_seq + 1);
+    }
+    window_start_.store(start, std::memory_order_release);
   }
   for (const auto& v : victims) {
     // Readers still holding v keep its fd: unlink frees the space when they let go.

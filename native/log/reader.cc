@@ -14,22 +14,30 @@ size_t ReplayBatch::bytes() const {
   return n;
 }
 
-Reader::Reader(EventLog* log, uint64_t after_seq) : log_(log), after_(after_seq) {
+Reader::Reader(EventLog* log, uint64_t after_seq, bool clamp) : log_(log), after_(after_seq), clamp_(clamp) {
   log_->readers_open_.fetch_add(1);
 }
 
 Reader::~Reader() { log_->readers_open_.fetch_sub(1); }
 
-std::unique_ptr<Reader> EventLog::open_reader(uint64_t after_seq) {
-  return std::unique_ptr<Reader>(new Reader(this, after_seq));
+std::unique_ptr<Reader> EventLog::open_reader(uint64_t after_seq, ReaderStart start) {
+  return std::unique_ptr<Reader>(new Reader(this, after_seq, start == ReaderStart::clamp));
 }
 
-std::shared_ptr<Segment> EventLog::locate(uint64_t after_seq) const {
+std::shared_ptr<Segment> EventLog::locate(uint64_t* after_seq, bool clamp, bool* gap) const {
   std::lock_guard<std::mutex> lock(dir_mu_);
   if (segments_.empty()) return nullptr;
+  // Under the same lock as the list: retention moves both together, so a position checked
+  // here is never below a segment that is already gone from the list.
+  uint64_t start = window_start_.load(std::memory_order_relaxed);
+  if (*after_seq + 1 < start) {
+    *gap = !clamp;
+    *after_seq = start - 1;
+  }
   // The last segment whose first seq is <= after_seq + 1 holds the first frame we want (or
-  // ends before it, and the reader walks on); before the oldest: the oldest.
-  auto it = std::upper_bound(segments_.begin(), segments_.end(), after_seq + 1,
+  // ends before it, and the reader walks on); before the oldest: the oldest (seqs between
+  // were never written: numbering may skip, e.g. after a power loss).
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), *after_seq + 1,
                              [](uint64_t s, const std::shared_ptr<Segment>& g) { return s < g->base_seq(); });
   return it == segments_.begin() ? segments_.front() : *std::prev(it);
 }
@@ -60,9 +68,15 @@ ReadResult Reader::read(ReplayBatch& out, size_t max_bytes) {
     snap_ = log_->takedowns_.snapshot();
     snap_gen_ = snap_->generation;
   }
+  // Records below the window start were declared gone: a reader still holding one of their
+  // segments (deleted, open) must not return them. It locates again, which reports the gap.
+  if (seg_ != nullptr && after_ + 1 < log_->window_start()) seg_ = nullptr;
   if (seg_ == nullptr) {
-    seg_ = log_->locate(after_);
+    bool gap = false;
+    seg_ = log_->locate(&after_, clamp_, &gap);
+    res.gap = gap;
     if (seg_ == nullptr) return res;  // empty log
+    clamp_ = false;
     offset_ = seg_->seek_offset(after_);
   }
   // Bounds the work of one call when long stretches are skipped (takedowns, damage).

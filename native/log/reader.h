@@ -3,8 +3,11 @@
 //
 // For catching-up consumers and ?cursor=N. Usable from any thread (one thread per Reader):
 // it shares nothing with the writer but the segment list (a short lock when it changes
-// segment) and each segment's atomic end, which it never reads past. It holds the segment it
-// reads by shared_ptr, so retention may delete the file meanwhile (the fd stays open).
+// segment), each segment's atomic end, which it never reads past, and the log's window start
+// (one atomic load per read). It holds the segment it reads by shared_ptr, so retention may
+// delete the file meanwhile (the fd stays open), but once the window start has moved past the
+// reader's position it returns none of those records: it reports the gap and goes on from the
+// window (event_log.h, window_start()).
 //
 // Each read() is one pread of up to max_bytes into one SharedBytes chunk; the frames of the
 // batch are slices of that chunk (ReplayBatch), so frame bytes are copied once, by the kernel.
@@ -65,8 +68,9 @@ enum class ReadState : uint8_t {
 struct ReadResult {
   ReadState state = ReadState::at_head;
   Status status;
-  // Retention deleted segments this reader had not read: frames between position() before
-  // and after this call are gone (the consumer should get #info OutdatedCursor, or be cut).
+  // Retention deleted records this reader had not returned: frames between position()
+  // before and after this call are gone (the consumer should get #info OutdatedCursor, or be
+  // cut). Not set for a ReaderStart::clamp reader's opening move to the window.
   bool gap = false;
 };
 
@@ -80,12 +84,13 @@ class Reader {
   // 0 = Options::read_chunk_bytes.
   ReadResult read(ReplayBatch& out, size_t max_bytes = 0);
 
-  // The last seq returned or skipped (initially the after_seq given to open_reader).
+  // The last seq returned or skipped (initially the after_seq given to open_reader; moved up
+  // to window_start() - 1 when that is higher).
   uint64_t position() const { return after_; }
 
  private:
   friend class EventLog;
-  Reader(EventLog* log, uint64_t after_seq);
+  Reader(EventLog* log, uint64_t after_seq, bool clamp);
 
   // Parses chunk[0, n) (file bytes from offset_) into out; returns bytes consumed. *need > 0:
   // nothing consumed, the next record needs a read of at least *need bytes.
@@ -95,6 +100,7 @@ class Reader {
 
   EventLog* log_;
   uint64_t after_;
+  bool clamp_;  // ReaderStart::clamp and not started yet (no segment located)
   std::shared_ptr<Segment> seg_;
   uint64_t offset_ = 0;
   uint64_t snap_gen_ = ~uint64_t{0};

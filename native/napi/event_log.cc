@@ -34,6 +34,7 @@
 #include "log/event_log.h"
 #include "log/file_io.h"
 #include "log/reader.h"
+#include "napi/event_log.h"
 #include "napi/registry.h"
 
 namespace {
@@ -132,7 +133,12 @@ class EventLogCore : public Napi::ObjectWrap<EventLogCore> {
          InstanceMethod<&EventLogCore::maintain>("maintain")});
   }
 
-  explicit EventLogCore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EventLogCore>(info) {}
+  explicit EventLogCore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EventLogCore>(info) {
+    info.This().As<Napi::Object>().TypeTag(&kEventLogTag);
+  }
+  // Marks EventLogCore objects for ringlay::napi::unwrap_event_log.
+  static constexpr napi_type_tag kEventLogTag = {0x2b8e61d04c9f37a5ull, 0xd1a7305e9c4b82f6ull};
+  std::shared_ptr<ls::EventLog> shared_log() const { return log_; }
 
  private:
   Napi::Value closed(Napi::Env env) { return status_object(env, ls::Status::of(ls::Reason::closed)); }
@@ -381,5 +387,17 @@ void export_event_log(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+namespace ringlay::napi {
+
+std::shared_ptr<log_store::EventLog> unwrap_event_log(Napi::Value value) {
+  if (!value.IsObject()) return nullptr;
+  Napi::Object obj = value.As<Napi::Object>();
+  if (!obj.CheckTypeTag(&EventLogCore::kEventLogTag)) return nullptr;
+  EventLogCore* core = EventLogCore::Unwrap(obj);
+  return core != nullptr ? core->shared_log() : nullptr;
+}
+
+}  // namespace ringlay::napi
 
 RINGLAY_NAPI_EXPORT(event_log, export_event_log);

@@ -16,6 +16,7 @@
 // bodies reach JS as Buffers over the native bytes (no copy).
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@
 #include "io/probe.h"
 #include "io/ring_thread.h"
 #include "napi/registry.h"
+#include "napi/replay_log.h"
+#include "napi/transport.h"
 #include "napi/transport_bridge.h"
 #include "tls/client.h"
 
@@ -34,6 +37,9 @@ using ringlay::BytesRef;
 using ringlay::SharedBytes;
 
 void release_bytes(Napi::Env, uint8_t*, SharedBytes* bytes) { bytes->unref(); }
+
+// Marks objects made by the UringTransport constructor (see uring_command_port).
+constexpr napi_type_tag kUringTag = {0x5f1c9e03a7d24b68ull, 0x93e2d4b1c06a7f15ull};
 
 // A Buffer over native bytes, which stay alive until the Buffer is collected.
 Napi::Value buffer_over(Napi::Env env, const BytesRef& ref) {
@@ -104,6 +110,8 @@ io::DriverConfig driver_config(const Napi::Object& opts) {
     t.upstream_max_message_bytes = static_cast<size_t>(number_or(l, "upstreamMaxMessageBytes", t.upstream_max_message_bytes));
     t.consumer_ping_interval_ms = static_cast<uint32_t>(number_or(l, "consumerPingIntervalMs", t.consumer_ping_interval_ms));
     t.close_timeout_ms = static_cast<uint32_t>(number_or(l, "closeTimeoutMs", t.close_timeout_ms));
+    t.catch_up_read_bytes = static_cast<size_t>(number_or(l, "catchUpReadBytes", static_cast<double>(t.catch_up_read_bytes)));
+    t.consumer_max_lag_seqs = static_cast<uint64_t>(number_or(l, "consumerMaxLagSeqs", static_cast<double>(t.consumer_max_lag_seqs)));
   }
   cfg.server_header = string_or(opts, "serverHeader", "ringlay (atproto-relay)");
   cfg.user_agent = string_or(opts, "userAgent", "ringlay (atproto-relay)");
@@ -132,12 +140,14 @@ class UringTransport final : public Napi::ObjectWrap<UringTransport> {
       InstanceMethod<&UringTransport::stop>("stop"),
       InstanceMethod<&UringTransport::stats>("stats"),
       InstanceMethod<&UringTransport::bench_events>("benchEvents"),
+      InstanceMethod<&UringTransport::set_replay_log>("setReplayLog"),
       InstanceAccessor<&UringTransport::bridge_name>("bridge"),
     });
   }
 
   explicit UringTransport(const Napi::CallbackInfo& info);
   ~UringTransport() override;
+  std::shared_ptr<io::CommandPort> port() const { return ring_ != nullptr ? ring_->port() : nullptr; }
 
  private:
   static void drain(Napi::Env env, void* context) { static_cast<UringTransport*>(context)->deliver(env); }
@@ -156,6 +166,7 @@ class UringTransport final : public Napi::ObjectWrap<UringTransport> {
   Napi::Value stop(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
   Napi::Value bench_events(const Napi::CallbackInfo& info);
+  Napi::Value set_replay_log(const Napi::CallbackInfo& info);
   Napi::Value bridge_name(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), bridge_ ? bridge_->name() : "none");
   }
@@ -168,6 +179,10 @@ class UringTransport final : public Napi::ObjectWrap<UringTransport> {
   napi_env env_ = nullptr;
   bool finished_ = false;
   bool cleanup_hooked_ = false;
+  // Consumer replay: set once setReplayLog was called; broadcast frames then need relay seqs,
+  // strictly increasing (the fan-out finds hand-off points by seq).
+  bool replay_log_set_ = false;
+  uint64_t last_seq_posted_ = 0;
 };
 
 Napi::Error setup_error(Napi::Env env, const io::RingError& err) {
@@ -214,6 +229,7 @@ UringTransport::UringTransport(const Napi::CallbackInfo& info) : Napi::ObjectWra
   async_ = std::make_unique<Napi::AsyncContext>(env, "ringlay.io");
   napi_add_env_cleanup_hook(env, &UringTransport::cleanup, this);
   cleanup_hooked_ = true;
+  info.This().As<Napi::Object>().TypeTag(&kUringTag);
   // Alive (and keeping the process alive) until the ring thread says it has stopped.
   Ref();
   ring_->start();
@@ -290,6 +306,7 @@ Napi::Value UringTransport::to_js(Napi::Env env, io::Event& e) {
     case io::EventKind::consumer_open:
       o.Set("kind", kConsumerOpen);
       o.Set("id", static_cast<double>(e.id));
+      o.Set("start", e.b);
       o.Set("query", e.c);
       o.Set("remote", e.d);
       break;
@@ -360,15 +377,30 @@ Napi::Value UringTransport::respond(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// broadcast(frames: Buffer[], seqs?: number[]): seqs are the frames' relay seqs (written to
+// the event log first), required once a replay log is set.
 Napi::Value UringTransport::broadcast(const Napi::CallbackInfo& info) {
-  if (!running() || !info[0].IsArray()) return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (!running() || !info[0].IsArray()) return env.Undefined();
   auto arr = info[0].As<Napi::Array>();
   io::Command c;
   c.kind = io::CommandKind::broadcast;
+  bool with_seqs = info.Length() > 1 && info[1].IsArray();
+  if (!with_seqs && replay_log_set_ && arr.Length() > 0) {
+    Napi::TypeError::New(env, "broadcast: frames need their relay seqs once a replay log is set").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (with_seqs && !ringlay::napi::relay_seqs_of(env, info[1], arr.Length(), &last_seq_posted_, c.seqs)) {
+    return env.Undefined();
+  }
   c.frames.reserve(arr.Length());
   uint64_t bytes = 0;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     BytesRef b = bytes_from(arr.Get(i));
+    if (!b && with_seqs) {  // a seq per frame: a skipped frame would shift them
+      Napi::TypeError::New(env, "broadcast: frames must be Buffers").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     if (!b) continue;
     bytes += b.size();
     c.frames.push_back(std::move(b));
@@ -376,6 +408,25 @@ Napi::Value UringTransport::broadcast(const Napi::CallbackInfo& info) {
   ring_->note_broadcast_posted(bytes);
   ring_->post(std::move(c));
   return info.Env().Undefined();
+}
+
+// setReplayLog(source): a RelayPipeline or an EventLogCore (napi/replay_log.h). ?cursor= is then
+// decided against its log and catching-up consumers read it (native/relay/replay_reader.h).
+Napi::Value UringTransport::set_replay_log(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<ringlay::log_store::EventLog> log = info.Length() > 0 ? ringlay::napi::replay_log_of(info[0]) : nullptr;
+  if (log == nullptr) {
+    Napi::TypeError::New(env, "setReplayLog: expected an open RelayPipeline or EventLogCore").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!running()) return env.Undefined();
+  replay_log_set_ = true;
+  last_seq_posted_ = std::max(last_seq_posted_, log->written_seq());
+  io::Command c;
+  c.kind = io::CommandKind::replay_log;
+  c.log = std::move(log);
+  ring_->post(std::move(c));
+  return env.Undefined();
 }
 
 Napi::Value UringTransport::connect(const Napi::CallbackInfo& info) {
@@ -392,6 +443,12 @@ Napi::Value UringTransport::connect(const Napi::CallbackInfo& info) {
   spec->max_message_bytes = static_cast<size_t>(number_or(s, "maxMessageBytes", 5000000));
   spec->ping_interval_ms = static_cast<uint32_t>(number_or(s, "pingIntervalMs", 30000));
   spec->handshake_timeout_ms = static_cast<uint32_t>(number_or(s, "handshakeTimeoutMs", 10000));
+  // Relay mode: messages go to the attached relay pipeline as this host's (native/relay).
+  double relay_host = number_or(s, "relayHost", -1);
+  if (relay_host >= 0) {
+    spec->relay = true;
+    spec->relay_host = static_cast<uint32_t>(relay_host);
+  }
   io::Command c;
   c.kind = io::CommandKind::connect;
   c.id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
@@ -462,6 +519,23 @@ constexpr StatField kStatFields[] = {
     {"upstreamMessages", &io::Stats::upstream_messages},
     {"eventsToJs", &io::Stats::events_to_js},
     {"eventBatches", &io::Stats::event_batches},
+    {"consumersLive", &io::Stats::consumers_live},
+    {"consumersCatchingUp", &io::Stats::consumers_catching_up},
+    {"catchUpChunkBytes", &io::Stats::catch_up_chunk_bytes},
+    {"catchUpReads", &io::Stats::catch_up_reads},
+    {"catchUpBytesRead", &io::Stats::catch_up_bytes_read},
+    {"catchUpFramesSent", &io::Stats::catch_up_frames_sent},
+    {"catchUpFallbacks", &io::Stats::catch_up_fallbacks},
+    {"catchUpHandoffs", &io::Stats::catch_up_handoffs},
+    {"tooSlowQueue", &io::Stats::too_slow_queue},
+    {"tooSlowLag", &io::Stats::too_slow_lag},
+    {"tooSlowGap", &io::Stats::too_slow_gap},
+    {"replayReadErrors", &io::Stats::replay_read_errors},
+    {"cursorLive", &io::Stats::cursor_live},
+    {"cursorReplay", &io::Stats::cursor_replay},
+    {"cursorOutdated", &io::Stats::cursor_outdated},
+    {"cursorFuture", &io::Stats::cursor_future},
+    {"cursorBad", &io::Stats::cursor_bad},
 };
 constexpr size_t kStatCount = sizeof kStatFields / sizeof kStatFields[0] + io::kCloseReasons;
 
@@ -507,5 +581,17 @@ void export_transport(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+namespace ringlay::napi {
+
+std::shared_ptr<io::CommandPort> uring_command_port(Napi::Value value) {
+  if (!value.IsObject()) return nullptr;
+  Napi::Object obj = value.As<Napi::Object>();
+  if (!obj.CheckTypeTag(&kUringTag)) return nullptr;
+  UringTransport* t = UringTransport::Unwrap(obj);
+  return t != nullptr ? t->port() : nullptr;
+}
+
+}  // namespace ringlay::napi
 
 RINGLAY_NAPI_EXPORT(transport, export_transport);

@@ -21,7 +21,7 @@ test('a fresh data dir gets relay.sqlite at the newest version, in WAL mode', ()
   const state = openStateDb({ dataDir: join(dir, 'fresh') })
   try {
     assert.equal(schemaVersion(state.sqlite), migrations.length)
-    assert.deepEqual(tables(state.sqlite), ['accounts', 'domain_bans', 'hosts', 'identities'])
+    assert.deepEqual(tables(state.sqlite), ['accounts', 'domain_bans', 'hosts', 'identities', 'relay_meta'])
     assert.equal(state.sqlite.pragma('journal_mode', { simple: true }), 'wal')
     assert.equal(state.sqlite.pragma('synchronous', { simple: true }), 1) // NORMAL
     assert.equal(state.sqlite.pragma('foreign_keys', { simple: true }), 1)

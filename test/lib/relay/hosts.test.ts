@@ -182,7 +182,7 @@ test('an upstream that accepts and hangs up without progress is redialled with g
     ws.send(event(7))
     setTimeout(() => ws.close(1000), 50)
   }
-  await until(() => r.state.hosts.get(r.hostId)?.status === 'active', 'active again', 5_000)
+  await until(() => r.state.hosts.get(r.hostId)?.status === 'active' && r.state.hosts.get(r.hostId)?.failures === 0, 'active again', 5_000)
   assert.ok(up.dials.length >= 5)
   assert.ok(up.dials[4]!.at - up.dials[3]!.at >= 200, 'offline retry waits offlineRetryMs')
   assert.equal(r.state.hosts.get(r.hostId)?.failures, 0)

@@ -81,15 +81,20 @@ test('final identity failures drop with a named reason (not found, no PDS)', asy
   assert.ok(h.pipeline.setKeysCalls.flat().some((k) => k.did === d && k.key === null))
 })
 
-test('stale rev: rev equal to or below the stored rev is dropped, also for #sync', async () => {
+test('stale rev: a commit with rev equal to or below the stored rev is dropped; a #sync below it too', async () => {
   const h = await setup()
   const d = await known(h, 5)
   const same = commit(h.hostA, d, 1)
   const older = commit(h.hostA, d, 0, { since: null })
-  const sync = summary({ type: 'sync', hostId: h.hostA, did: d, rev: rev(1), commitCid: 'bafyc', dataCid: 'bafyd' })
-  h.run([same, older, sync])
-  assert.deepEqual([same, older, sync].map((e) => reason(h, e.id)), ['drop:stale_rev', 'drop:stale_rev', 'drop:stale_rev'])
+  const olderSync = summary({ type: 'sync', hostId: h.hostA, did: d, rev: rev(0), commitCid: 'bafyc', dataCid: 'bafyd' })
+  h.run([same, older, olderSync])
+  assert.deepEqual([same, older, olderSync].map((e) => reason(h, e.id)), ['drop:stale_rev', 'drop:stale_rev', 'drop:stale_rev'])
   assert.equal(h.state.accounts.get(d)?.rev, rev(1))
+  // A #sync naming the current rev passes (PDSes send one after the commit that creates or
+  // reactivates an account).
+  const sameSync = summary({ type: 'sync', hostId: h.hostA, did: d, rev: rev(1), commitCid: 'bafycommit1', dataCid: 'bafydata1' })
+  h.run([sameSync])
+  assert.equal(reason(h, sameSync.id), 'accept')
 })
 
 test('native verdicts (size, CAR, commit, future rev, inversion) drop with their own name', async () => {

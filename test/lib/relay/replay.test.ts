@@ -6,7 +6,8 @@
 //                      (more events are published while they replay);
 //   head + 1 or more   a FutureCursor error frame, then the close (head itself is valid);
 //   older than the window (--replay-window 2s, then wait)
-//                      #info OutdatedCursor first, then everything from the oldest kept.
+//                      #info OutdatedCursor first, then everything from the oldest kept;
+//   from before a restart  everything after it, frames of the previous process included.
 // Replay must return the very bytes the live consumer got.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -37,9 +38,9 @@ async function publish(up: Upstream, count: number, gapMs = 0): Promise<void> {
   }
 }
 
-// `c` got exactly the live consumer's frames with seq > after (same seqs, same bytes).
-function assertSameStream(c: FirehoseConsumer, live: FirehoseConsumer, after: number, what: string): void {
-  const want = live.events.filter((f) => (f.seq as number) > after)
+// `c` got exactly the live consumer's frames with seq > afterSeq (same seqs, same bytes).
+function assertSameStream(c: FirehoseConsumer, live: FirehoseConsumer, afterSeq: number, what: string): void {
+  const want = live.events.filter((f) => (f.seq as number) > afterSeq)
   assert.deepEqual(c.seqs, want.map((f) => f.seq), `${what}: seqs (${c.summary()})`)
   c.events.forEach((f, i) => assert.ok(f.bytes.equals(want[i].bytes), `${what}: bytes of seq ${String(f.seq)} equal the live frame`))
   assert.deepEqual(c.errors, [], `${what}: no error frame`)
@@ -99,16 +100,18 @@ for (const v of variants) {
       assertSameStream(c, live, 0, 'cursor 0')
     })
 
-    test('middle cursors get exactly seq > N, then live, with no gap or duplicate at the hand-off', async () => {
+    test('middle cursors and the head get exactly seq > N, then live, with no gap or duplicate at the hand-off', async () => {
       // Consumers join at different middle cursors while the PDS keeps publishing, so their
       // replay-to-live switch happens with events arriving.
-      const publishing = publish(up, 60, 5)
+      // Half of them ask for the newest seq they could know of (the live consumer's), where the
+      // switch to live happens at once, while the next frame may be in flight.
+      const publishing = publish(up, 80, 3)
       const joined: { c: FirehoseConsumer; cursor: number }[] = []
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 16; i++) {
         const seqs = live.seqs
-        const cursor = seqs[Math.floor((seqs.length * (i + 1)) / 8)]
+        const cursor = i % 2 === 0 ? seqs[Math.floor((seqs.length * (i + 1)) / 20)] : seqs[seqs.length - 1]
         joined.push({ c: await connect(cursor), cursor })
-        await sleep(60)
+        await sleep(15)
       }
       await publishing
       await live.waitForEvents(up.published)
@@ -139,6 +142,55 @@ for (const v of variants) {
       await caughtUp(atHead, 'the consumer at the head')
       assertSameStream(atHead, live, head, 'cursor = head')
     })
+  })
+}
+
+// The log outlives the process: a cursor from before a restart (graceful or kill -9) gets
+// every frame after it, the ones written by the previous process included.
+for (const how of ['stop', 'kill -9'] as const) {
+  test(`a cursor from before a restart (${how}) gets everything after it, across the restart`, async () => {
+    const plc = await FakePlc.start()
+    const up = await upstream(plc, 3)
+    let relay = await RelayProcess.start({ plcHost: plc.url })
+    const consumers: FirehoseConsumer[] = []
+    try {
+      const before = await FirehoseConsumer.connect({ port: relay.port })
+      consumers.push(before)
+      await relay.subscribe(up.pds.hostname)
+      await up.pds.waitForSubscriber()
+      await publish(up, 20)
+      await before.waitForEvents(20, 30_000)
+      await (how === 'stop' ? relay.stop() : relay.kill())
+      const resubscribed = up.pds.nextSubscriber()
+      relay = await relay.restart()
+      await resubscribed
+      const lastBefore = before.lastSeq as number
+      const cursors = [0, 5, lastBefore - 3, lastBefore - 1, lastBefore]
+      // Some join before the new process has written anything, some after.
+      const early = await Promise.all(cursors.map((cursor) => FirehoseConsumer.connect({ port: relay.port, cursor })))
+      const after = await FirehoseConsumer.connect({ port: relay.port })
+      consumers.push(...early, after)
+      await sleep(200)
+      await publish(up, 10)
+      await after.waitForEvents(10, 30_000)
+      const frames = new Map([...before.events, ...after.events].map((f) => [f.seq as number, f.bytes]))
+      const all = [...frames.keys()]
+      const head = all[all.length - 1]
+      const late = await Promise.all([...cursors, head - 2].map((cursor) => FirehoseConsumer.connect({ port: relay.port, cursor })))
+      consumers.push(...late)
+      for (const [when, c] of [...early.map((c) => ['before new writes', c] as const), ...late.map((c) => ['after new writes', c] as const)]) {
+        const cursor = c.cursor as number
+        await c.waitForSeq(head, 10_000).catch(() => {})
+        await sleep(100)
+        assert.deepEqual(c.seqs, all.filter((q) => q > cursor), `cursor ${cursor}, joined ${when} (${lastBefore} was the last seq before the restart): ${c.summary()}`)
+        c.events.forEach((f) => assert.ok(f.bytes.equals(frames.get(f.seq as number) as Buffer), `cursor ${cursor}: seq ${String(f.seq)} has the bytes first sent`))
+      }
+    } finally {
+      for (const c of consumers) c.close()
+      await relay.dispose()
+      await up.pds.close()
+      await plc.close()
+    }
   })
 }
 

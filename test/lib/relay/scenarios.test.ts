@@ -84,7 +84,7 @@ async function run(s: Scenario, io: IoMode | undefined, opts: { wrongKey?: boole
       const last = s.messages[s.messages.length - 1].frame.body
       const did = s.accounts[0].identity.did
       pds.publish(encodeFrame({ op: 1, t: '#identity' }, { did, seq: (last.seq as number) + 1, time: new Date().toISOString() }))
-      expected += 1
+      expected = 1
     }
     try {
       await consumer.waitForEvents(expected, 20_000)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Retention: by replay window (record times injected) and by byte cap; the newest segment is
-// never deleted; a reader holding a deleted segment finishes it and reports the gap.
+// never deleted; the window start (window_start()) that cursors and readers share.
 #include <unistd.h>
 
 #include "harness.h"
@@ -90,7 +90,12 @@ TEST(log_retention_by_byte_cap_deletes_oldest_first) {
   CHECK_EQ(log->oldest_seq(), 51u);
 }
 
-TEST(log_reader_keeps_reading_a_deleted_segment_and_reports_the_gap) {
+// A reader holding a segment retention deleted keeps its fd, but once the window start has
+// moved past its position it returns none of those records: the window is one notion for
+// cursors and readers, so nothing check_cursor calls outdated is replayed afterwards. It
+// reports the gap and goes on from the window. (Until this change the reader finished the
+// unlinked segment first: records already declared outside the window.)
+TEST(log_reader_holding_a_deleted_segment_stops_at_the_window_and_reports_the_gap) {
   TempDir d;
   auto log = timed_log(d, 50);
   REQUIRE(log != nullptr);
@@ -101,6 +106,8 @@ TEST(log_reader_keeps_reading_a_deleted_segment_and_reports_the_gap) {
   CHECK(pos < 10);
   log->set_retention(15000, 0);
   REQUIRE(log->run_maintenance(50001).segments_deleted == 3);  // 1..30 unlinked
+  CHECK_EQ(log->window_start(), 31u);
+  CHECK(log->check_cursor(pos) == CursorCheck::outdated);
   std::vector<uint64_t> seen;
   bool gap = false;
   for (;;) {
@@ -114,10 +121,88 @@ TEST(log_reader_keeps_reading_a_deleted_segment_and_reports_the_gap) {
             std::memcmp(b.frame(i).data(), want.data(), want.size()) == 0);
     }
   }
-  // The rest of segment 1 came from the unlinked file; 11..30 are gone, and that is reported.
-  REQUIRE(!seen.empty());
-  CHECK_EQ(seen.front(), pos + 1);
   CHECK(gap);
-  std::vector<uint64_t> tail(seen.begin() + static_cast<long>(10 - pos), seen.end());
-  CHECK(consecutive(tail, 31, 50));
+  CHECK(consecutive(seen, 31, 50));
+}
+
+// window_start(): where retention's deletions leave the window, for check_cursor and readers
+// alike. ReaderStart::clamp (?cursor=0, outdated cursors, recovery, tools) starts at the window
+// without a gap; ReaderStart::exact (a consumer's position) below it is a gap.
+TEST(log_window_start_is_the_one_notion_for_cursors_and_readers) {
+  TempDir d;
+  auto log = timed_log(d, 50);
+  REQUIRE(log != nullptr);
+  CHECK_EQ(log->window_start(), 1u);
+  ReadAll exact0 = read_all(*log, 0);  // the whole log, nothing deleted: no gap either way
+  CHECK(!exact0.gap && consecutive(exact0.seqs, 1, 50));
+  log->set_retention(25000, 0);
+  REQUIRE(log->run_maintenance(50001).segments_deleted == 2);  // 1..20
+  CHECK_EQ(log->window_start(), 21u);
+  CHECK_EQ(log->oldest_seq(), 21u);
+  CHECK(log->check_cursor(19) == CursorCheck::outdated);
+  CHECK(log->check_cursor(20) == CursorCheck::replay);
+  struct Case {
+    uint64_t after;
+    ReaderStart start;
+    bool gap;
+  };
+  for (Case c : {Case{5, ReaderStart::clamp, false}, Case{5, ReaderStart::exact, true},
+                 Case{19, ReaderStart::exact, true}, Case{20, ReaderStart::exact, false},
+                 Case{33, ReaderStart::exact, false}}) {
+    auto reader = log->open_reader(c.after, c.start);
+    ReplayBatch b;
+    ReadResult r = reader->read(b);
+    CHECK_EQ(r.gap, c.gap);
+    REQUIRE(r.state == ReadState::frames && !b.frames.empty());
+    CHECK_EQ(b.frames[0].seq, std::max<uint64_t>(c.after, 20) + 1);
+  }
+  // A clamp reader opened at the window as it was (the cursor decision), with retention
+  // running before its first read: it follows the window. Once it has started, the window
+  // passing it is a gap like for any reader.
+  auto whole = log->open_reader(20, ReaderStart::clamp);
+  auto plain = log->open_reader(20, ReaderStart::exact);
+  REQUIRE(log->run_maintenance(60001).segments_deleted == 1);  // 21..30
+  CHECK_EQ(log->window_start(), 31u);
+  ReplayBatch b;
+  ReadResult r = whole->read(b, 100);
+  CHECK(!r.gap);
+  REQUIRE(!b.frames.empty());
+  CHECK_EQ(b.frames[0].seq, 31u);
+  r = plain->read(b, 100);
+  CHECK(r.gap);
+  REQUIRE(!b.frames.empty());
+  CHECK_EQ(b.frames[0].seq, 31u);
+  REQUIRE(log->run_maintenance(70001).segments_deleted == 1);  // 31..40, under `whole`
+  r = whole->read(b);
+  CHECK(r.gap);
+  REQUIRE(!b.frames.empty());
+  CHECK_EQ(b.frames[0].seq, 41u);
+  whole.reset();
+  plain.reset();
+  CHECK(log->close().ok());
+}
+
+// A fresh log numbered from --initial-seq-number: its window starts at its first record (a
+// cursor below asks for seqs it never had: OutdatedCursor), the same answer as after a restart.
+TEST(log_window_start_of_a_fresh_log_is_its_first_record) {
+  TempDir d;
+  Options o = options_for(d);
+  o.initial_seq = 1000;
+  Status st;
+  auto log = EventLog::open(o, &st);
+  REQUIRE(log != nullptr);
+  CHECK_EQ(log->window_start(), 0u);
+  CHECK(log->check_cursor(0) == CursorCheck::replay);
+  REQUIRE(append_n(*log, 5).ok());
+  CHECK_EQ(log->window_start(), 1000u);
+  CHECK(log->check_cursor(5) == CursorCheck::outdated);
+  CHECK(log->check_cursor(999) == CursorCheck::replay);
+  CHECK(log->close().ok());
+  log.reset();
+  auto reopened = EventLog::open(o, &st);
+  REQUIRE(reopened != nullptr);
+  CHECK_EQ(reopened->window_start(), 1000u);
+  CHECK(reopened->check_cursor(5) == CursorCheck::outdated);
+  CHECK(reopened->check_cursor(999) == CursorCheck::replay);
+  CHECK(reopened->close().ok());
 }
