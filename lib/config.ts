@@ -16,6 +16,7 @@ export interface Config {
   adminPassword: string | undefined
   lenientSyncValidation: boolean
   replayWindowMs: number
+  replayMaxBytes: number
   initialSeqNumber: number
   defaultAccountLimit: number
   newHostsPerDayLimit: number
@@ -25,8 +26,9 @@ interface Option {
   flag: string
   key: keyof Config
   env?: string
-  // integer: a non-negative whole number; duration: 72h, 30m, 1h30m, 45s, 500ms, 2d (→ ms).
-  kind: 'string' | 'boolean' | 'integer' | 'duration'
+  // integer: a non-negative whole number; duration: 72h, 30m, 1h30m, 45s, 500ms, 2d (→ ms);
+  // bytes: a whole number with an optional K, M, G or T suffix (powers of 1024).
+  kind: 'string' | 'boolean' | 'integer' | 'duration' | 'bytes'
   default?: string | boolean
   help: string
 }
@@ -43,6 +45,7 @@ export const options: Option[] = [
   { flag: 'admin-password', key: 'adminPassword', env: 'RELAY_ADMIN_PASSWORD', kind: 'string', help: 'password for /admin/* (HTTP Basic, user admin); a random one is generated and logged when unset' },
   { flag: 'lenient-sync-validation', key: 'lenientSyncValidation', env: 'RELAY_LENIENT_SYNC_VALIDATION', kind: 'boolean', default: false, help: 'accept legacy commits (no prevData, update/delete ops without prev) instead of dropping them' },
   { flag: 'replay-window', key: 'replayWindowMs', env: 'RELAY_REPLAY_WINDOW', kind: 'duration', default: '72h', help: 'how long events stay in the log for cursor replay (e.g. 72h, 30m)' },
+  { flag: 'replay-max-bytes', key: 'replayMaxBytes', env: 'RELAY_REPLAY_MAX_BYTES', kind: 'bytes', default: '0', help: 'also drop the oldest log segments once the log exceeds this size (e.g. 200G); 0: no byte cap' },
   { flag: 'initial-seq-number', key: 'initialSeqNumber', env: 'RELAY_INITIAL_SEQ_NUMBER', kind: 'integer', default: '1', help: 'lowest seq the relay assigns (a new relay can start above an old one); must be > 0' },
   { flag: 'default-account-limit', key: 'defaultAccountLimit', env: 'RELAY_DEFAULT_ACCOUNT_LIMIT', kind: 'integer', default: '100', help: 'accounts a new host may have before further new accounts are host-throttled' },
   { flag: 'new-hosts-per-day-limit', key: 'newHostsPerDayLimit', env: 'RELAY_NEW_HOSTS_PER_DAY_LIMIT', kind: 'integer', default: '50', help: 'new hosts public requestCrawl may add per 24 h (admin requests are not limited)' },
@@ -83,6 +86,11 @@ function convert(o: Option, v: string | boolean | undefined): unknown {
     if (!/^[0-9]{1,15}$/.test(v)) throw new ConfigError(`--${o.flag} must be a whole number (got ${v})`)
     return Number(v)
   }
+  if (o.kind === 'bytes') {
+    const n = parseBytes(v)
+    if (n === undefined) throw new ConfigError(`--${o.flag} must be a size like 500M, 200G or 1T (got ${v})`)
+    return n
+  }
   const ms = parseDuration(v)
   if (ms === undefined) throw new ConfigError(`--${o.flag} must be a duration like 72h, 30m or 1h30m (got ${v})`)
   return ms
@@ -96,6 +104,15 @@ export function parseDuration(text: string): number | undefined {
   let ms = 0
   for (const m of text.matchAll(/([0-9]+)(ms|s|m|h|d)/g)) ms += Number(m[1]) * (durationUnitsMs[m[2] as string] as number)
   return ms
+}
+
+const byteUnits: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+
+// "200G", "500M", "4096" → bytes; undefined when it is not such a size.
+export function parseBytes(text: string): number | undefined {
+  const m = /^([0-9]{1,12})([KMGT]?)B?$/i.exec(text)
+  if (m === null) return undefined
+  return Number(m[1]) * (byteUnits[(m[2] as string).toUpperCase()] as number)
 }
 
 export function helpText(): string {

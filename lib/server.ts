@@ -46,6 +46,7 @@ export async function startRelay(config: Config): Promise<Relay> {
       dataDir: config.dataDir,
       lenient: config.lenientSyncValidation,
       replayWindowMs: config.replayWindowMs,
+      maxDiskBytes: config.replayMaxBytes,
       initialSeq: config.initialSeqNumber,
     })
     // ?cursor= replay and slow consumers' catch-up read the pipeline's event log (attaching
