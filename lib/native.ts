@@ -29,3 +29,11 @@ export function loadNative(): Record<string, unknown> {
 export function buildInfo(): BuildInfo {
   return loadNative().build as BuildInfo
 }
+
+// Keeps freed memory in the process instead of trimming each arena back to the kernel after
+// every burst (native/napi/allocator.cc says why). `serve` calls it once; false when the
+// allocator refused (sanitizer builds).
+export function tuneAllocator(opts: { trimThresholdBytes?: number; topPadBytes?: number } = {}): boolean {
+  const tune = loadNative().tuneAllocator as (o: typeof opts) => boolean
+  return tune(opts)
+}

@@ -5,6 +5,7 @@ import { type Config, parseBind } from './config.js'
 import { startMetricsServer } from './http/metrics-server.js'
 import { Router } from './http/router.js'
 import { logger, setLogLevel, type LogLevel } from './logger.js'
+import { tuneAllocator } from './native.js'
 import { RelayMetrics } from './metrics.js'
 import { ControlPlane } from './relay/control-plane.js'
 import { createPipeline } from './relay/pipeline.js'
@@ -28,6 +29,7 @@ export interface Relay {
 
 export async function startRelay(config: Config): Promise<Relay> {
   mkdirSync(config.dataDir, { recursive: true })
+  if (!tuneAllocator()) logger.info('serve', 'allocator tuning refused (sanitizer build?): glibc malloc defaults')
   const extraCaPem = config.caFile === undefined ? undefined : readFileSync(config.caFile, 'utf8')
   const bind = parseBind(config.bind)
   const metricsBind = parseBind(config.metricsBind)
