@@ -37,20 +37,21 @@
 #include "napi/event_log.h"
 #include "napi/registry.h"
 
-namespace {
+namespace ringlay::napi {
 
 namespace ls = ringlay::log_store;
-using ringlay::SharedBytes;
 
-double num(const Napi::Object& o, const char* key, double fallback) {
+double num_option(const Napi::Object& o, const char* key, double fallback) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
 }
 
-uint64_t u64(const Napi::Object& o, const char* key, uint64_t fallback) {
-  double d = num(o, key, static_cast<double>(fallback));
+uint64_t u64_option(const Napi::Object& o, const char* key, uint64_t fallback) {
+  double d = num_option(o, key, static_cast<double>(fallback));
   return d > 0 ? static_cast<uint64_t>(d) : 0;
 }
+
+Napi::Number number(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
 
 Napi::Object status_object(Napi::Env env, const ls::Status& st) {
   Napi::Object o = Napi::Object::New(env);
@@ -61,10 +62,6 @@ Napi::Object status_object(Napi::Env env, const ls::Status& st) {
   }
   return o;
 }
-
-Napi::Number number(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
-
-void release_bytes(Napi::Env, uint8_t*, SharedBytes* bytes) { bytes->unref(); }
 
 Napi::Object recovery_object(Napi::Env env, const ls::RecoveryReport& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -84,6 +81,34 @@ Napi::Object recovery_object(Napi::Env env, const ls::RecoveryReport& r) {
   o.Set("leaseEndFound", number(env, r.lease_end_found));
   return o;
 }
+
+ls::Options log_options(const Napi::Object& o) {
+  ls::Options opts;
+  opts.data_dir = o.Get("dataDir").As<Napi::String>().Utf8Value();
+  opts.initial_seq = u64_option(o, "initialSeq", opts.initial_seq);
+  opts.segment_max_bytes = u64_option(o, "segmentMaxBytes", opts.segment_max_bytes);
+  opts.segment_max_records = u64_option(o, "segmentMaxRecords", opts.segment_max_records);
+  opts.segment_max_age_ms = u64_option(o, "segmentMaxAgeMs", opts.segment_max_age_ms);
+  opts.sync_interval_ms = u64_option(o, "syncIntervalMs", opts.sync_interval_ms);
+  opts.sync_bytes = u64_option(o, "syncBytes", opts.sync_bytes);
+  opts.lease_block = u64_option(o, "leaseBlock", opts.lease_block);
+  opts.replay_window_ms = u64_option(o, "replayWindowMs", opts.replay_window_ms);
+  opts.max_disk_bytes = u64_option(o, "maxDiskBytes", opts.max_disk_bytes);
+  Napi::Value boot = o.Get("bootId");
+  if (boot.IsString()) opts.boot_id = boot.As<Napi::String>().Utf8Value();
+  return opts;
+}
+
+}  // namespace ringlay::napi
+
+namespace {
+
+using namespace ringlay::napi;
+
+namespace ls = ringlay::log_store;
+using ringlay::SharedBytes;
+
+void release_bytes(Napi::Env, uint8_t*, SharedBytes* bytes) { bytes->unref(); }
 
 class MaintainWorker : public Napi::AsyncWorker {
  public:
@@ -149,20 +174,8 @@ class EventLogCore : public Napi::ObjectWrap<EventLogCore> {
       return status_object(env, ls::Status::of(ls::Reason::invalid_argument));
     }
     Napi::Object o = info[0].As<Napi::Object>();
-    ls::Options opts;
-    Napi::Value dir = o.Get("dataDir");
-    if (!dir.IsString()) return status_object(env, ls::Status::of(ls::Reason::invalid_argument));
-    opts.data_dir = dir.As<Napi::String>().Utf8Value();
-    opts.initial_seq = u64(o, "initialSeq", opts.initial_seq);
-    opts.segment_max_bytes = u64(o, "segmentMaxBytes", opts.segment_max_bytes);
-    opts.segment_max_records = u64(o, "segmentMaxRecords", opts.segment_max_records);
-    opts.sync_interval_ms = u64(o, "syncIntervalMs", opts.sync_interval_ms);
-    opts.sync_bytes = u64(o, "syncBytes", opts.sync_bytes);
-    opts.lease_block = u64(o, "leaseBlock", opts.lease_block);
-    opts.replay_window_ms = u64(o, "replayWindowMs", opts.replay_window_ms);
-    opts.max_disk_bytes = u64(o, "maxDiskBytes", opts.max_disk_bytes);
-    Napi::Value boot = o.Get("bootId");
-    if (boot.IsString()) opts.boot_id = boot.As<Napi::String>().Utf8Value();
+    if (!o.Get("dataDir").IsString()) return status_object(env, ls::Status::of(ls::Reason::invalid_argument));
+    ls::Options opts = log_options(o);
     ls::Status st;
     ls::RecoveryReport rep;
     std::unique_ptr<ls::EventLog> log = ls::EventLog::open(opts, &st, &rep);
@@ -327,10 +340,10 @@ class EventLogCore : public Napi::ObjectWrap<EventLogCore> {
     if (log_ == nullptr) return closed(env);
     if (info.Length() < 1 || !info[0].IsObject()) return status_object(env, ls::Status::of(ls::Reason::invalid_argument));
     Napi::Object o = info[0].As<Napi::Object>();
-    log_->set_retention(u64(o, "replayWindowMs", log_->replay_window_ms()),
-                        u64(o, "maxDiskBytes", log_->max_disk_bytes()));
-    log_->set_sync_policy(u64(o, "syncIntervalMs", log_->sync_interval_ms()),
-                          u64(o, "syncBytes", log_->sync_bytes()));
+    log_->set_retention(u64_option(o, "replayWindowMs", log_->replay_window_ms()),
+                        u64_option(o, "maxDiskBytes", log_->max_disk_bytes()));
+    log_->set_sync_policy(u64_option(o, "syncIntervalMs", log_->sync_interval_ms()),
+                          u64_option(o, "syncBytes", log_->sync_bytes()));
     return status_object(env, {});
   }
 

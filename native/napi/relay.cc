@@ -32,6 +32,7 @@
 
 #include "log/file_io.h"
 #include "napi/crypto.h"
+#include "napi/event_log.h"
 #include "napi/registry.h"
 #include "napi/relay.h"
 #include "napi/transport.h"
@@ -46,71 +47,27 @@ namespace ls = ringlay::log_store;
 
 constexpr napi_type_tag kRelayTag = {0x2c7e91d04b5a3f86ull, 0xa4d80f6e19b3c257ull};
 
-double num(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
-uint64_t u64(const Napi::Object& o, const char* key, uint64_t fallback) {
-  double d = num(o, key, static_cast<double>(fallback));
-  return d > 0 ? static_cast<uint64_t>(d) : 0;
-}
-
-Napi::Object status_object(Napi::Env env, const ls::Status& st) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ok", st.ok());
-  if (!st.ok()) {
-    o.Set("reason", ls::name(st.reason));
-    if (st.err != 0) o.Set("errno", st.err);
-  }
-  return o;
-}
-
-Napi::Number number(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
-
-ls::Options log_options(const Napi::Object& o) {
-  ls::Options opts;
-  opts.data_dir = o.Get("dataDir").As<Napi::String>().Utf8Value();
-  opts.initial_seq = std::max<uint64_t>(1, u64(o, "initialSeq", opts.initial_seq));
-  opts.segment_max_bytes = u64(o, "segmentMaxBytes", opts.segment_max_bytes);
-  opts.segment_max_records = u64(o, "segmentMaxRecords", opts.segment_max_records);
-  opts.sync_interval_ms = u64(o, "syncIntervalMs", opts.sync_interval_ms);
-  opts.sync_bytes = u64(o, "syncBytes", opts.sync_bytes);
-  opts.lease_block = u64(o, "leaseBlock", opts.lease_block);
-  opts.replay_window_ms = u64(o, "replayWindowMs", opts.replay_window_ms);
-  opts.max_disk_bytes = u64(o, "maxDiskBytes", opts.max_disk_bytes);
+ls::Options relay_log_options(const Napi::Object& o) {
+  ls::Options opts = log_options(o);
+  opts.initial_seq = std::max<uint64_t>(1, opts.initial_seq);
   // Retention deletes whole segments: they live about an eighth of the window (at most an
   // hour), so frames leave replay at most that late.
   uint64_t age = opts.replay_window_ms == 0 ? 0 : std::clamp<uint64_t>(opts.replay_window_ms / 8, 100, 3600 * 1000);
-  opts.segment_max_age_ms = u64(o, "segmentMaxAgeMs", age);
-  Napi::Value boot = o.Get("bootId");
-  if (boot.IsString()) opts.boot_id = boot.As<Napi::String>().Utf8Value();
+  opts.segment_max_age_ms = u64_option(o, "segmentMaxAgeMs", age);
   return opts;
 }
 
 relay::RelayOptions relay_options(const Napi::Object& o) {
   relay::RelayOptions r;
-  r.log = log_options(o);
-  r.validator.pool.threads = static_cast<unsigned>(num(o, "threads", 0));
-  r.validator.pool.capacity = static_cast<size_t>(num(o, "capacity", static_cast<double>(r.validator.pool.capacity)));
+  r.log = relay_log_options(o);
+  r.validator.pool.threads = static_cast<unsigned>(num_option(o, "threads", 0));
+  r.validator.pool.capacity = static_cast<size_t>(num_option(o, "capacity", static_cast<double>(r.validator.pool.capacity)));
   r.validator.pool.name = "rl-relay-v";
   r.validator.validate.lenient = o.Get("lenient").ToBoolean();
-  r.host_pending_limit = static_cast<uint32_t>(num(o, "hostPendingLimit", r.host_pending_limit));
-  r.total_pending_bytes = u64(o, "totalPendingBytes", r.total_pending_bytes);
-  r.max_output_events = static_cast<size_t>(num(o, "maxOutputEvents", static_cast<double>(r.max_output_events)));
+  r.host_pending_limit = static_cast<uint32_t>(num_option(o, "hostPendingLimit", r.host_pending_limit));
+  r.total_pending_bytes = u64_option(o, "totalPendingBytes", r.total_pending_bytes);
+  r.max_output_events = static_cast<size_t>(num_option(o, "maxOutputEvents", static_cast<double>(r.max_output_events)));
   return r;
-}
-
-Napi::Object recovery_object(Napi::Env env, const ls::RecoveryReport& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("segments", number(env, r.segments));
-  o.Set("lastSeq", number(env, r.last_seq));
-  o.Set("nextSeq", number(env, r.next_seq));
-  o.Set("tornBytesCut", number(env, r.torn_bytes_cut));
-  o.Set("damagedRecords", number(env, r.damaged_records));
-  o.Set("sameBoot", r.same_boot);
-  o.Set("cleanShutdown", r.clean_shutdown);
-  return o;
 }
 
 // Log work that may fsync or scan files: on the libuv pool, never the JS thread.
@@ -290,8 +247,8 @@ class RelayPipelineWrap : public Napi::ObjectWrap<RelayPipelineWrap> {
     if (!running() || info.Length() < 1 || !info[0].IsObject()) return Napi::Boolean::New(env, false);
     Napi::Object o = info[0].As<Napi::Object>();
     ls::EventLog& log = *core_->log();
-    log.set_retention(u64(o, "replayWindowMs", log.replay_window_ms()), u64(o, "maxDiskBytes", log.max_disk_bytes()));
-    log.set_sync_policy(u64(o, "syncIntervalMs", log.sync_interval_ms()), u64(o, "syncBytes", log.sync_bytes()));
+    log.set_retention(u64_option(o, "replayWindowMs", log.replay_window_ms()), u64_option(o, "maxDiskBytes", log.max_disk_bytes()));
+    log.set_sync_policy(u64_option(o, "syncIntervalMs", log.sync_interval_ms()), u64_option(o, "syncBytes", log.sync_bytes()));
     return Napi::Boolean::New(env, true);
   }
 

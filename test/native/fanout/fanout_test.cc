@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "fanout/error_frame.h"
+#include "fanout/fanout_sim.h"
 #include "harness.h"
 #include "ws/frame_parser.h"
 
 using namespace ringlay;
 using namespace ringlay::fanout;
+using namespace ringlay::fanout_sim;
 
 namespace {
 
@@ -25,16 +27,6 @@ struct Peer {
   SendBatch batch;
   std::string wire;  // bytes the socket accepted
 };
-
-// Appends the first n bytes of the batch's iovecs to `out`.
-void accept_bytes(const SendBatch& b, size_t n, std::string& out) {
-  for (const iovec& v : b.iov) {
-    size_t k = std::min(n, v.iov_len);
-    out.append(static_cast<const char*>(v.iov_base), k);
-    n -= k;
-    if (n == 0) break;
-  }
-}
 
 struct Decoded {
   std::vector<std::string> messages;
@@ -62,28 +54,6 @@ std::string random_payload(std::mt19937& rng, size_t max) {
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(rng());
   return s;
-}
-
-// Asks for batches for every ready consumer (the driver's turn).
-void turn(Fanout& f, std::map<ConsumerId, Peer>& peers) {
-  std::vector<ConsumerId> ready;
-  f.take_ready(ready);
-  for (ConsumerId id : ready) {
-    Peer& p = peers.at(id);
-    if (p.sending || p.closed) continue;
-    Action a = f.next(id, p.batch);
-    if (a == Action::send) {
-      p.sending = true;
-    } else if (a == Action::close) {
-      p.closed = true;
-    }
-  }
-}
-
-void settle(Fanout& f, Peer& p, size_t n) {
-  accept_bytes(p.batch, n, p.wire);
-  p.sending = false;
-  f.complete(p.id, p.batch, n);
 }
 
 std::string frame_bytes(std::string_view payload) {

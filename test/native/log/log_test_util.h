@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "log/event_log.h"
 #include "log/reader.h"
 
@@ -23,24 +24,10 @@ namespace ringlay::log_test {
 using namespace ringlay::log_store;
 using ringlay::BytesRef;
 
-class TempDir {
+class TempDir : public ringlay::test::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringlay-log-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    path_ = p != nullptr ? p : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) {
-      nftw(path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-           FTW_DEPTH | FTW_PHYS);
-    }
-  }
-  const std::string& path() const { return path_; }
-  std::string events() const { return path_ + "/events"; }
-
- private:
-  std::string path_;
+  TempDir() : ringlay::test::TempDir("ringlay-log") {}
+  std::string events() const { return path() + "/events"; }
 };
 
 // Frame bytes for a seq: the seq in the first 8 bytes, then a seq-dependent pattern. Sizes

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.h"
 #include "crypto/keys.h"
 #include "firehose/commit_builder.h"
 #include "log/reader.h"
@@ -27,23 +28,9 @@ namespace ringlay::relay_test {
 using namespace ringlay::relay;
 using ringlay::BytesRef;
 
-class TempDir {
+class TempDir : public ringlay::test::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringlay-relay-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    path_ = p != nullptr ? p : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) {
-      nftw(path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-           FTW_DEPTH | FTW_PHYS);
-    }
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : ringlay::test::TempDir("ringlay-relay") {}
 };
 
 inline RelayOptions options_for(const TempDir& d, unsigned threads = 2) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "fanout/error_frame.h"
+#include "fanout/fanout_sim.h"
 #include "harness.h"
 #include "log/log_test_util.h"
 #include "relay/replay_cursor.h"
@@ -115,29 +116,8 @@ struct RealSim {
     reader->post(reqs);
   }
 
-  void turn() {
-    std::vector<ConsumerId> ready;
-    f.take_ready(ready);
-    for (ConsumerId id : ready) {
-      Peer& p = peers.at(id);
-      if (p.sending || p.closed) continue;
-      Action a = f.next(id, p.batch);
-      if (a == Action::send) p.sending = true;
-      if (a == Action::close) p.closed = true;
-    }
-  }
-
-  void accept(Peer& p, size_t n) {
-    size_t left = n;
-    for (const iovec& v : p.batch.iov) {
-      size_t k = std::min(left, v.iov_len);
-      p.wire.append(static_cast<const char*>(v.iov_base), k);
-      left -= k;
-      if (left == 0) break;
-    }
-    p.sending = false;
-    f.complete(p.id, p.batch, n);
-  }
+  void turn() { fanout_sim::turn(f, peers); }
+  void accept(Peer& p, size_t n) { fanout_sim::settle(f, p, n); }
 
   bool drain() {
     for (int round = 0; round < 100000; ++round) {
