@@ -14,6 +14,7 @@ import { IdentityResolver } from '../identity/resolver.js'
 import { logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
 import { adminRequestCrawl } from '../routes/admin.pds.requestCrawl.js'
+import { getRepoStatus } from '../routes/com.atproto.sync.getRepoStatus.js'
 import { requestCrawl } from '../routes/com.atproto.sync.requestCrawl.js'
 import type { Transport } from '../transport/types.js'
 import { Crawler } from './crawl.js'
@@ -93,7 +94,7 @@ export class ControlPlane {
     })
     this.auth = new AdminAuth(config.adminPassword ?? generatedPassword())
     const observe = (result: string): void => metrics.crawlRequests.inc({ result })
-    this.routes = [adminRequestCrawl({ crawler: this.crawler, auth: this.auth, observe }), requestCrawl({ crawler: this.crawler, observe })]
+    this.routes = [adminRequestCrawl({ crawler: this.crawler, auth: this.auth, observe }), requestCrawl({ crawler: this.crawler, observe }), getRepoStatus({ accounts: state.accounts })]
     metrics.setSources({
       held: () => this.policy.stats(),
       hostSummary: () => state.hosts.summary(),
