@@ -10,6 +10,7 @@
 // Only accounts that exist are updated (they were created when their events were decided);
 // a rev never goes backwards. An OS crash can lose log frames SQLite already counted; then
 // applied_seq is past the log's end and there is nothing to replay.
+import type { Statement } from 'better-sqlite3'
 import { validateSync } from '../codec/validate.js'
 import type { StateDb, StateUpdate } from '../db/database.js'
 import { EventLog, EventLogError } from '../log/event-log.js'
@@ -18,14 +19,28 @@ import { logger } from '../logger.js'
 
 const key = 'state_applied_seq'
 
+// Prepared once per database: setAppliedSeq runs with every batch of written events.
+const statements = new WeakMap<StateDb, { get: Statement<[string], { value: number }>; set: Statement<[string, number]> }>()
+
+function stmts(state: StateDb) {
+  let s = statements.get(state)
+  if (s === undefined) {
+    s = {
+      get: state.sqlite.prepare('SELECT value FROM relay_meta WHERE key = ?') as Statement<[string], { value: number }>,
+      set: state.sqlite.prepare('INSERT INTO relay_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)') as Statement<[string, number]>,
+    }
+    statements.set(state, s)
+  }
+  return s
+}
+
 export function appliedSeq(state: StateDb): number | undefined {
-  const row = state.sqlite.prepare('SELECT value FROM relay_meta WHERE key = ?').get(key) as { value: number } | undefined
-  return row?.value
+  return stmts(state).get.get(key)?.value
 }
 
 // Call inside the transaction that applies the account changes of events up to `seq`.
 export function setAppliedSeq(state: StateDb, seq: number): void {
-  state.sqlite.prepare('INSERT INTO relay_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)').run(key, seq)
+  stmts(state).set.run(key, seq)
 }
 
 export interface RecoveryResult {

@@ -103,7 +103,10 @@ export class RelayProcess {
     if (opts.initialSeq !== undefined) args.push('--initial-seq-number', String(opts.initialSeq))
     if (opts.logLevel !== undefined) args.push('--log-level', opts.logLevel)
     args.push(...(opts.args ?? []))
-    const child = spawn(process.execPath, [cli, ...args], {
+    // RELAY_NODE_ARGS: extra node flags for the relay process, e.g. '--cpu-prof' to profile it
+    // under a test or bench/relay.ts (bench/README.md).
+    const nodeArgs = (process.env.RELAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
       cwd: packageRoot,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
