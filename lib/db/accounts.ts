@@ -46,6 +46,8 @@ export interface RepoState {
   dataCid: string
 }
 
+export type RepoChange = { kind: 'commit'; repo: RepoState; chainBreak: boolean } | { kind: 'sync'; repo: RepoState }
+
 export class AccountNotFoundError extends Error {
   override name = 'AccountNotFoundError'
 }
@@ -231,15 +233,33 @@ export class AccountStore {
 
   // An accepted #commit. `chainBreak`: since/prevData did not match the stored state.
   recordCommit(did: string, repo: RepoState, chainBreak: boolean): Account {
-    const a = this.require(did)
-    const now = this.now()
-    return this.writeRepo(a, repo, chainBreak ? a.chainBreaks + 1 : a.chainBreaks, chainBreak ? (a.desynchronizedSince ?? now) : null, now)
+    return this.recordRepoChanges(did, [{ kind: 'commit', repo, chainBreak }])
   }
 
   // An accepted #sync: the new state is authoritative, so the account is in sync again.
   recordSync(did: string, repo: RepoState): Account {
+    return this.recordRepoChanges(did, [{ kind: 'sync', repo }])
+  }
+
+  // Accepted #commit/#sync events of one account, in order, as one row update: the result of
+  // recording each in turn. A chain break counts and marks the account desynchronized (since
+  // the first break); a consistent commit or a #sync clears the mark.
+  recordRepoChanges(did: string, changes: readonly RepoChange[]): Account {
     const a = this.require(did)
-    return this.writeRepo(a, repo, a.chainBreaks, null, this.now())
+    const now = this.now()
+    let breaks = a.chainBreaks
+    let desync = a.desynchronizedSince
+    let repo: RepoState | undefined
+    for (const c of changes) {
+      repo = c.repo
+      if (c.kind === 'commit' && c.chainBreak) {
+        breaks++
+        desync ??= now
+      } else {
+        desync = null
+      }
+    }
+    return repo === undefined ? a : this.writeRepo(a, repo, breaks, desync, now)
   }
 
   remove(did: string): boolean {

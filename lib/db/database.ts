@@ -19,7 +19,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AccountNotFoundError, AccountStore } from './accounts.js'
-import type { AccountCacheStats, LocalAccountStatus, RepoState } from './accounts.js'
+import type { AccountCacheStats, LocalAccountStatus, RepoChange, RepoState } from './accounts.js'
 import { DomainBanStore } from './domain-bans.js'
 import { HostStore } from './hosts.js'
 import { IdentityStore } from './identities.js'
@@ -37,6 +37,8 @@ export interface OpenStateOptions {
 export type StateUpdate =
   | { kind: 'commit'; did: string; repo: RepoState; chainBreak: boolean }
   | { kind: 'sync'; did: string; repo: RepoState }
+  // Several of the two above for one account, written as one row update.
+  | { kind: 'repo-changes'; did: string; changes: RepoChange[] }
   | { kind: 'upstream-status'; did: string; status: string; checked?: boolean }
   | { kind: 'local-status'; did: string; status: LocalAccountStatus }
   | { kind: 'move-host'; did: string; hostId: number }
@@ -120,6 +122,9 @@ export class StateDb {
         return
       case 'sync':
         this.accounts.recordSync(u.did, u.repo)
+        return
+      case 'repo-changes':
+        this.accounts.recordRepoChanges(u.did, u.changes)
         return
       case 'upstream-status':
         this.accounts.setUpstreamStatus(u.did, u.status, u.checked ?? false)

@@ -41,6 +41,8 @@ export interface PolicyOptions {
   // Commits from an account inactive only upstream make the policy ask its PDS (getRepoStatus)
   // at most this often per account.
   statusRecheckMs: number
+  // Written account changes are stored in SQLite together at most this late (pending-state.ts).
+  stateFlushMs: number
 }
 
 export const policyDefaults: PolicyOptions = {
@@ -52,6 +54,7 @@ export const policyDefaults: PolicyOptions = {
   maxKeyRetries: 3,
   resolveRetryMs: 5_000,
   statusRecheckMs: 10 * 60_000,
+  stateFlushMs: 250,
 }
 
 export interface PolicyMetrics {
@@ -119,7 +122,7 @@ export class Policy {
   ) {
     this.o = { ...policyDefaults, ...opts }
     this.now = d.now ?? Date.now
-    this.pending = new PendingState(d.state, this.now)
+    this.pending = new PendingState(d.state, this.now, { flushMs: this.o.stateFlushMs })
     this.rules = new EventRules(
       {
         accounts: this.pending,
@@ -181,6 +184,11 @@ export class Policy {
   close(): void {
     this.closed = true
     for (const q of this.queues.values()) clearTimeout(q.timer)
+    try {
+      this.pending.flush()
+    } catch (err) {
+      logger.error('policy', 'could not store account state on close (recovery re-applies it from the log)', { err: String((err as Error)?.stack ?? err) })
+    }
   }
 
   private take(e: EventSummary, out: Out, touched: Set<DidQueue>): void {

@@ -130,7 +130,8 @@ test('requestCrawl → subscription → held, resolved, retried, written → sta
     // The first event of each account waited for its identity; the key went down first.
     for (const a of accounts) {
       assert.equal(pipeline.keys.get(a.did)?.multibase, a.publicKeyMultibase)
-      assert.equal(state.accounts.get(a.did)?.rev, a.rev, 'state stored once written')
+      // Written changes reach SQLite within stateFlushMs (250 ms), together.
+      await until(() => state.accounts.get(a.did)?.rev === a.rev, `${a.did}'s state stored once written`)
     }
     const host = state.hosts.byHostname(pds.hostname)!
     await control.close()

@@ -132,7 +132,8 @@ export async function harness(opts: Partial<PolicyOptions> = {}, deps: Pick<Poli
   const metrics = new RelayMetrics()
   const resolver = new IdentityResolver({ plcHost: plc.url, allowInsecureHosts: true, store: state.identities, onUpdate: keys.onUpdate, refreshMinIntervalMs: 0 })
   const upstreamFrames: EventSummary[] = []
-  const policy = new Policy({ state, resolver, pipeline, keys, metrics, onUpstreamFrame: (e) => upstreamFrames.push(e), ...deps }, opts)
+  // Account changes reach SQLite with each written batch, so tests can read the store at once.
+  const policy = new Policy({ state, resolver, pipeline, keys, metrics, onUpstreamFrame: (e) => upstreamFrames.push(e), ...deps }, { stateFlushMs: 0, ...opts })
   pipeline.policy = policy
   const hostnameA = 'localhost:1111'
   const hostnameB = 'localhost:2222'
