@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cbor/encoder.h"
+#include "cbor/skim.h"
 
 namespace ringlay::firehose {
 
@@ -20,58 +21,6 @@ const char* name(PatchError e) {
 }
 
 namespace {
-
-// A structural CBOR cursor: heads and lengths only, no validation beyond staying inside the
-// input. Enough to find a map key in a frame that may never have been parsed.
-struct Cursor {
-  const uint8_t* p;
-  const uint8_t* end;
-
-  // Reads a head; false at truncation or on an indefinite/reserved head.
-  bool head(uint8_t* major, uint64_t* arg) {
-    if (p >= end) return false;
-    uint8_t ib = *p++;
-    *major = ib >> 5;
-    uint8_t info = ib & 31;
-    if (info < 24) {
-      *arg = info;
-      return true;
-    }
-    if (info >= 28) return false;
-    size_t n = size_t{1} << (info - 24);
-    if (static_cast<size_t>(end - p) < n) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v = (v << 8) | p[i];
-    p += n;
-    *arg = v;
-    return true;
-  }
-
-  bool skip(int depth) {
-    if (depth > 64) return false;
-    uint8_t major;
-    uint64_t arg;
-    if (!head(&major, &arg)) return false;
-    switch (major) {
-      case 2:
-      case 3:
-        if (arg > static_cast<uint64_t>(end - p)) return false;
-        p += arg;
-        return true;
-      case 4:
-      case 5: {
-        uint64_t n = major == 5 ? arg * 2 : arg;
-        if (major == 5 && arg > UINT64_MAX / 2) return false;
-        for (uint64_t i = 0; i < n; i++) {
-          if (!skip(depth + 1)) return false;  // each item uses >= 1 byte: bounded by input
-        }
-        return true;
-      }
-      case 6: return skip(depth + 1);
-      default: return true;  // integers, simple values, floats: the head was everything
-    }
-  }
-};
 
 bool valid_location(std::span<const uint8_t> frame, SeqLocation loc) {
   if (loc.size == 0 || loc.offset >= frame.size() || loc.size > frame.size() - loc.offset) return false;
@@ -95,7 +44,7 @@ void write_uint_head(uint64_t v, uint8_t* out) {
 }  // namespace
 
 PatchError locate_seq(std::span<const uint8_t> frame, SeqLocation* loc) {
-  Cursor c{frame.data(), frame.data() + frame.size()};
+  cbor::Skim c{frame.data(), frame.data() + frame.size()};
   if (!c.skip(0)) return PatchError::bad_location;  // the header
   uint8_t major;
   uint64_t entries;

@@ -5,66 +5,13 @@
 // parses the frame properly, and a DID peeked from a malformed frame only picks a lane.
 #include <cstring>
 
+#include "cbor/skim.h"
 #include "firehose/validate.h"
 
 namespace ringlay::firehose {
-namespace {
-
-// Heads and lengths only, bounded by the input and a nesting limit.
-struct Walk {
-  const uint8_t* p;
-  const uint8_t* end;
-
-  bool head(uint8_t* major, uint64_t* arg) {
-    if (p >= end) return false;
-    const uint8_t ib = *p++;
-    *major = ib >> 5;
-    const uint8_t info = ib & 31;
-    if (info < 24) {
-      *arg = info;
-      return true;
-    }
-    if (info >= 28) return false;  // indefinite or reserved: not DAG-CBOR anyway
-    const size_t n = size_t{1} << (info - 24);
-    if (static_cast<size_t>(end - p) < n) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v = (v << 8) | p[i];
-    p += n;
-    *arg = v;
-    return true;
-  }
-
-  bool skip(int depth) {
-    if (depth > 32) return false;
-    uint8_t major;
-    uint64_t arg;
-    if (!head(&major, &arg)) return false;
-    switch (major) {
-      case 2:
-      case 3:
-        if (arg > static_cast<uint64_t>(end - p)) return false;
-        p += arg;
-        return true;
-      case 4:
-      case 5: {
-        // Every item takes at least one byte, so a count beyond the input is malformed.
-        if (arg > static_cast<uint64_t>(end - p)) return false;
-        const uint64_t n = major == 5 ? arg * 2 : arg;
-        for (uint64_t i = 0; i < n; i++) {
-          if (!skip(depth + 1)) return false;
-        }
-        return true;
-      }
-      case 6: return skip(depth + 1);
-      default: return true;
-    }
-  }
-};
-
-}  // namespace
 
 std::string_view peek_did(std::span<const uint8_t> frame) {
-  Walk w{frame.data(), frame.data() + frame.size()};
+  cbor::Skim w{frame.data(), frame.data() + frame.size()};
   if (!w.skip(0)) return {};  // the header
   uint8_t major;
   uint64_t entries;
