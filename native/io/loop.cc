@@ -224,27 +224,17 @@ void Loop::submit_send(Conn& c) {
     c.iov_[i].iov_len = ch.end - ch.begin;
     total += ch.end - ch.begin;
   }
-  std::memset(&c.msg_, 0, sizeof c.msg_);
-  c.msg_.msg_iov = c.iov_.data();
-  c.msg_.msg_iovlen = n;
-  io_uring_sqe* sqe = ring_->get_sqe();
-  sqe->opcode = IORING_OP_SENDMSG;
-  sqe->fd = c.fd_;
-  sqe->addr = reinterpret_cast<uint64_t>(&c.msg_);
-  sqe->len = 1;
-  sqe->msg_flags = MSG_NOSIGNAL;
-  sqe->user_data = user_data(c, kOpSend);
-  c.send_inflight_ = true;
-  c.external_ = false;
-  c.inflight_bytes_ = total;
-  ++c.inflight_;
-  stats_->sends.add();
-  stats_->send_iovecs.add(n);
+  submit_sendmsg(c, total, false);
 }
 
 void Loop::send_external(Conn& c, std::span<const iovec> iov, size_t bytes) {
   RL_ASSERT(can_send_external(c) && !iov.empty() && iov.size() <= kMaxIovecs);
   c.iov_.assign(iov.begin(), iov.end());
+  submit_sendmsg(c, bytes, true);
+}
+
+// One SENDMSG of the iovecs in c.iov_ (they and the msghdr stay in the Conn until it completes).
+void Loop::submit_sendmsg(Conn& c, size_t bytes, bool external) {
   std::memset(&c.msg_, 0, sizeof c.msg_);
   c.msg_.msg_iov = c.iov_.data();
   c.msg_.msg_iovlen = c.iov_.size();
@@ -256,11 +246,11 @@ void Loop::send_external(Conn& c, std::span<const iovec> iov, size_t bytes) {
   sqe->msg_flags = MSG_NOSIGNAL;
   sqe->user_data = user_data(c, kOpSend);
   c.send_inflight_ = true;
-  c.external_ = true;
+  c.external_ = external;
   c.inflight_bytes_ = bytes;
   ++c.inflight_;
   stats_->sends.add();
-  stats_->send_iovecs.add(iov.size());
+  stats_->send_iovecs.add(c.iov_.size());
 }
 
 void Loop::flush_sends() {

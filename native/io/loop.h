@@ -215,6 +215,7 @@ class Loop {
   void arm_accept(Conn& c);
   void arm_recv(Conn& c);
   void submit_send(Conn& c);
+  void submit_sendmsg(Conn& c, size_t bytes, bool external);
   void flush_sends();
   void dispatch(const io_uring_cqe& cqe);
   void on_loop_cqe(uint8_t op, const io_uring_cqe& cqe);
