@@ -69,7 +69,8 @@ function loadgenPath(): string {
       return -1
     }
   }
-  if (mtime(bin) < mtime(src)) {
+  // The shared header counts too: a change there rebuilds the binary.
+  if (mtime(bin) < Math.max(mtime(src), mtime(join(dirname(src), 'ws_consumer_util.h')))) {
     mkdirSync(dirname(bin), { recursive: true })
     const r = spawnSync('g++', ['-std=c++20', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, src], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error('building bench/native/loadgen.cc failed')

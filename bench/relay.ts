@@ -383,7 +383,8 @@ interface RunResult {
 function consumerBinary(): string {
   const src = join(packageRoot, 'bench', 'native', 'relay_latency.cc')
   const bin = join(packageRoot, 'build', 'bench', 'relay_latency')
-  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+  const newest = Math.max(statSync(src).mtimeMs, statSync(join(dirname(src), 'ws_consumer_util.h')).mtimeMs)
+  if (!existsSync(bin) || statSync(bin).mtimeMs < newest) {
     mkdirSync(dirname(bin), { recursive: true })
     const r = spawnSync('g++', ['-std=c++20', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, src], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error('building bench/native/relay_latency.cc failed')

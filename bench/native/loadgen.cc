@@ -9,22 +9,17 @@
 // Prints "ready <n>" once every consumer is upgraded; then, for each line read on stdin,
 // one line {"bytes":B,"messages":M,"closed":C,"micros":T} with cumulative counts; exits at
 // stdin EOF. Built by bench/fanout.ts with g++ -O2 (not part of the addon).
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "ws_consumer_util.h"
 
 namespace {
 
@@ -44,25 +39,6 @@ uint64_t g_bytes = 0;
 uint64_t g_messages = 0;
 uint64_t g_closed = 0;
 
-size_t header_size(const uint8_t* h, size_t have) {
-  if (have < 2) return 2;
-  size_t n = 2;
-  uint8_t len = h[1] & 0x7f;
-  if (len == 126) n += 2;
-  if (len == 127) n += 8;
-  if (h[1] & 0x80) n += 4;
-  return n;
-}
-
-uint64_t payload_size(const uint8_t* h) {
-  uint8_t len = h[1] & 0x7f;
-  if (len < 126) return len;
-  uint64_t v = 0;
-  int bytes = len == 126 ? 2 : 8;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | h[2 + i];
-  return v;
-}
-
 // Consumes WebSocket frames; only lengths matter (the tests check bytes, the bench speed).
 void parse(Conn& c, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -72,16 +48,16 @@ void parse(Conn& c, const uint8_t* p, size_t n) {
       p += take;
       n -= take;
     } else {
-      size_t need = header_size(c.hdr, c.hdr_have);
+      size_t need = ws_bench::header_size(c.hdr, c.hdr_have);
       while (c.hdr_have < need && n > 0) {
         c.hdr[c.hdr_have++] = *p++;
         --n;
-        need = header_size(c.hdr, c.hdr_have);
+        need = ws_bench::header_size(c.hdr, c.hdr_have);
       }
       if (c.hdr_have < need) return;
       uint8_t opcode = c.hdr[0] & 0x0f;
       c.fin = (c.hdr[0] & 0x80) != 0;
-      c.payload_left = payload_size(c.hdr);
+      c.payload_left = ws_bench::payload_size(c.hdr);
       c.hdr_have = 0;
       c.in_payload = true;
       if (opcode == 0x8) c.closed = true;
@@ -89,37 +65,6 @@ void parse(Conn& c, const uint8_t* p, size_t n) {
     }
     if (c.in_payload && c.payload_left == 0) c.in_payload = false;
   }
-}
-
-int connect_one(const char* host, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host, &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
-// CPU time this process used (user + system): a load generator near one full core per thread
-// is the bottleneck, and the bench says so.
-uint64_t cpu_micros() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto us = [](const timeval& t) { return static_cast<uint64_t>(t.tv_sec) * 1000000 + t.tv_usec; };
-  return us(ru.ru_utime) + us(ru.ru_stime);
-}
-
-uint64_t micros_now() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -147,7 +92,7 @@ int main(int argc, char** argv) {
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   for (int i = 0; i < count; ++i) {
     Conn& c = conns[i];
-    c.fd = connect_one(host, port);
+    c.fd = ws_bench::connect_tcp(host, port, true);
     if (c.fd < 0 || write(c.fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
       std::fprintf(stderr, "loadgen: connect %d failed: %s\n", i, std::strerror(errno));
       return 1;
@@ -173,8 +118,8 @@ int main(int argc, char** argv) {
         if (read(0, line, sizeof line) <= 0) return 0;
         std::printf("{\"bytes\":%llu,\"messages\":%llu,\"closed\":%llu,\"micros\":%llu,\"cpuMicros\":%llu}\n",
                     static_cast<unsigned long long>(g_bytes), static_cast<unsigned long long>(g_messages),
-                    static_cast<unsigned long long>(g_closed), static_cast<unsigned long long>(micros_now()),
-                    static_cast<unsigned long long>(cpu_micros()));
+                    static_cast<unsigned long long>(g_closed), static_cast<unsigned long long>(ws_bench::micros_now()),
+                    static_cast<unsigned long long>(ws_bench::cpu_micros()));
         std::fflush(stdout);
         continue;
       }

@@ -14,17 +14,11 @@
 //   stats   print {"bytes","messages","closed","micros","cpuMicros","samples","p50","p90",
 //           "p99","max"} (counts cumulative, latencies in µs over samples since reset)
 // and it exits at stdin EOF.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +26,8 @@
 #include <ctime>
 #include <string>
 #include <vector>
+
+#include "ws_consumer_util.h"
 
 namespace {
 
@@ -54,19 +50,6 @@ struct Conn {
 
 uint64_t g_bytes = 0, g_messages = 0, g_closed = 0;
 std::vector<uint32_t> g_latency;
-
-uint64_t micros_now(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
-}
-
-uint64_t cpu_micros() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto us = [](const timeval& t) { return static_cast<uint64_t>(t.tv_sec) * 1000000 + t.tv_usec; };
-  return us(ru.ru_utime) + us(ru.ru_stime);
-}
 
 int digits(const char* p, int n) {
   int v = 0;
@@ -108,29 +91,10 @@ void on_message(const Conn& c) {
   if (at == end || end - at < static_cast<std::ptrdiff_t>(sizeof key + 27)) return;
   uint64_t sent = parse_time(reinterpret_cast<const char*>(at + sizeof key));
   if (sent == 0) return;
-  uint64_t now = micros_now(CLOCK_REALTIME);
+  uint64_t now = ws_bench::micros_now(CLOCK_REALTIME);
   // The producer's placeholder time (year 2025) is not a send time: not a sample.
   if (now < sent || now - sent > 600ull * 1000000) return;
   g_latency.push_back(static_cast<uint32_t>(now - sent));
-}
-
-size_t header_size(const uint8_t* h, size_t have) {
-  if (have < 2) return 2;
-  size_t n = 2;
-  uint8_t len = h[1] & 0x7f;
-  if (len == 126) n += 2;
-  if (len == 127) n += 8;
-  if (h[1] & 0x80) n += 4;
-  return n;
-}
-
-uint64_t payload_size(const uint8_t* h) {
-  uint8_t len = h[1] & 0x7f;
-  if (len < 126) return len;
-  uint64_t v = 0;
-  int bytes = len == 126 ? 2 : 8;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | h[2 + i];
-  return v;
 }
 
 void finish_frame(Conn& c) {
@@ -144,17 +108,17 @@ void finish_frame(Conn& c) {
 void parse(Conn& c, const uint8_t* p, size_t n) {
   while (n > 0) {
     if (!c.in_payload) {
-      size_t need = header_size(c.hdr, c.hdr_have);
+      size_t need = ws_bench::header_size(c.hdr, c.hdr_have);
       while (c.hdr_have < need && n > 0) {
         c.hdr[c.hdr_have++] = *p++;
         --n;
-        need = header_size(c.hdr, c.hdr_have);
+        need = ws_bench::header_size(c.hdr, c.hdr_have);
       }
       if (c.hdr_have < need) return;
       uint8_t op = c.hdr[0] & 0x0f;
       if (op != 0) c.opcode = op;
       c.fin = (c.hdr[0] & 0x80) != 0;
-      c.payload_left = payload_size(c.hdr);
+      c.payload_left = ws_bench::payload_size(c.hdr);
       c.hdr_have = 0;
       c.in_payload = true;
       if (c.payload_left == 0) finish_frame(c);
@@ -173,22 +137,6 @@ void parse(Conn& c, const uint8_t* p, size_t n) {
   }
 }
 
-int connect_one(const char* host, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host, &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 uint32_t percentile(std::vector<uint32_t>& v, double q) {
   if (v.empty()) return 0;
   size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
@@ -205,8 +153,8 @@ void print_stats() {
       "\"samples\":%zu,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"max\":%u}\n",
       static_cast<unsigned long long>(g_bytes), static_cast<unsigned long long>(g_messages),
       static_cast<unsigned long long>(g_closed),
-      static_cast<unsigned long long>(micros_now(CLOCK_MONOTONIC)),
-      static_cast<unsigned long long>(cpu_micros()), v.size(), p50, p90, p99, max);
+      static_cast<unsigned long long>(ws_bench::micros_now(CLOCK_MONOTONIC)),
+      static_cast<unsigned long long>(ws_bench::cpu_micros()), v.size(), p50, p90, p99, max);
   std::fflush(stdout);
 }
 
@@ -235,7 +183,7 @@ int main(int argc, char** argv) {
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   for (int i = 0; i < count; ++i) {
-    conns[i].fd = connect_one(host, port);
+    conns[i].fd = ws_bench::connect_tcp(host, port, false);
     if (conns[i].fd < 0) {
       std::fprintf(stderr, "relay_latency: connect %d failed: %s\n", i, std::strerror(errno));
       return 1;
