@@ -1,23 +1,14 @@
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { openStateDb } from '../../../lib/db/database.js'
-import type { StateDb, StateUpdate } from '../../../lib/db/database.js'
+import type { StateUpdate } from '../../../lib/db/database.js'
 import { HostNotFoundError } from '../../../lib/db/accounts.js'
 import { setLogSink } from '../../../lib/logger.js'
+import { tempStateDbs } from '../../helpers/state-db.js'
 
 setLogSink(() => {})
-const dir = mkdtempSync(join(tmpdir(), 'ringlay-state-'))
-after(() => rmSync(dir, { recursive: true, force: true }))
-
-let n = 0
-function fresh(now?: () => number): { state: StateDb; path: string } {
-  const dataDir = join(dir, `db${n++}`)
-  return { state: openStateDb({ dataDir, ...(now ? { now } : {}) }), path: join(dataDir, 'relay.sqlite') }
-}
+const make = tempStateDbs('state')
+const fresh = (now?: () => number) => make(now ? { now } : {})
 
 const alice = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa'
 const bob = 'did:plc:bbbbbbbbbbbbbbbbbbbbbbbb'

@@ -1,21 +1,11 @@
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { openStateDb } from '../../../lib/db/database.js'
-import type { StateDb } from '../../../lib/db/database.js'
 import { setLogSink } from '../../../lib/logger.js'
+import { tempStateDbs } from '../../helpers/state-db.js'
 
 setLogSink(() => {})
-const dir = mkdtempSync(join(tmpdir(), 'ringlay-identities-'))
-after(() => rmSync(dir, { recursive: true, force: true }))
-
-let n = 0
-function fresh(now?: () => number): { state: StateDb; path: string } {
-  const dataDir = join(dir, `db${n++}`)
-  return { state: openStateDb({ dataDir, ...(now ? { now } : {}) }), path: join(dataDir, 'relay.sqlite') }
-}
+const make = tempStateDbs('identities')
+const fresh = (now?: () => number) => make(now ? { now } : {})
 
 const alice = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa'
 const bob = 'did:plc:bbbbbbbbbbbbbbbbbbbbbbbb'
